@@ -1,0 +1,1 @@
+"""Arabic news crawler: Scrapy project (settings, items, spiders, commands)."""

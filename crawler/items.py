@@ -1,0 +1,67 @@
+"""The article item: what extraction produces and the normalizers refine.
+
+Extraction (text captures or HTML) fills the raw fields; normalizer plugins in
+`pipelines/` clean them and compute the derived ones (`search_text`,
+`content_hash`, `word_count`, parsed dates); the storage pipeline writes the row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class ArticleItem:
+    url: str
+    # Where the page came from: a file path for replays, the URL for live crawls.
+    input_ref: str = ""
+    # Which parser produced the fields, e.g. "capture:arabkhabar", "html".
+    parser: str = ""
+
+    outlet: str | None = None  # slug of a known outlet, else a slug of its own or None
+    outlet_name: str | None = None  # the outlet's name as the page gives it
+    canonical_url: str | None = None
+    language: str | None = None
+
+    title: str | None = None
+    subtitle: str | None = None
+    body: str | None = None  # paragraphs separated by a blank line
+    captions: list[str] = field(default_factory=list)
+    image_url: str | None = None
+
+    # Date strings exactly as found on the page; the dates normalizer parses them.
+    published_raw: str | None = None
+    modified_raw: str | None = None
+    captured_raw: str | None = None
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    captured_at: datetime | None = None
+    fetched_at: datetime | None = None  # when this run read the page
+
+    section: str | None = None
+    authors: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    # Credit lines as found ("المصدر: ..."), resolved by the credits normalizer.
+    source_lines: list[str] = field(default_factory=list)
+    agency: str | None = None
+    via: str | None = None  # the republisher the page was read from (e.g. arabkhabar.com)
+
+    search_text: str | None = None
+    content_hash: str | None = None
+    word_count: int | None = None
+
+    warnings: list[str] = field(default_factory=list)
+    # The page as read, kept only long enough to store it if the item is rejected.
+    raw: bytes | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class RejectedPage:
+    """A page that produced no storable article, kept with its reason for a retry."""
+
+    url: str
+    reason: str  # short slug counted in the stats: "no_body", "undecodable", ...
+    detail: str = ""
+    input_ref: str = ""
+    outlet: str | None = None
+    raw: bytes | None = field(default=None, repr=False)

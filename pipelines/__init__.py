@@ -1,0 +1,1 @@
+"""Normalization plugins and the item pipelines that run and store them."""
