@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy models, their Alembic migrations and the article store."""

@@ -1,0 +1,107 @@
+"""The database schema (SQLAlchemy 2 typed ORM), the same on SQLite and PostgreSQL.
+
+List-valued fields (authors, tags, outlet domains, warnings) are stored as text
+joined with "; " so plain SQL can search them with LIKE on both engines;
+captions are joined with newlines because they are sentences. See db/SCHEMA.md.
+Schema changes go through a new Alembic revision in db/migrations/versions.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.types import GzippedBytes, UTCDateTime
+
+LIST_SEPARATOR = "; "
+CAPTION_SEPARATOR = "\n"
+
+# Explicit constraint names, so migrations can address them on every engine.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class OutletRow(Base):
+    """An outlet: the ones described in crawler/outlets (`registered`), plus any
+    other outlet slug an article names, added when the article is stored."""
+
+    __tablename__ = "outlets"
+
+    slug: Mapped[str] = mapped_column(Text, primary_key=True)
+    name_ar: Mapped[str | None] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    domains: Mapped[str | None] = mapped_column(Text)
+    registered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    # Where the page was read from: a file path for replays, the URL for live crawls.
+    input_ref: Mapped[str | None] = mapped_column(Text)
+    parser: Mapped[str | None] = mapped_column(Text)
+
+    outlet: Mapped[str | None] = mapped_column(Text, ForeignKey("outlets.slug"), index=True)
+    outlet_name: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(Text)
+
+    title: Mapped[str | None] = mapped_column(Text)
+    subtitle: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    captions: Mapped[str | None] = mapped_column(Text)
+    image_url: Mapped[str | None] = mapped_column(Text)
+
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The publication date as the page wrote it, kept to audit the parsed value.
+    published_raw: Mapped[str | None] = mapped_column(Text)
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    section: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[str | None] = mapped_column(Text)
+    agency: Mapped[str | None] = mapped_column(Text)
+    via: Mapped[str | None] = mapped_column(Text)
+
+    word_count: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str | None] = mapped_column(Text, index=True)
+    search_text: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[str | None] = mapped_column(Text)
+
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RejectedPageRow(Base):
+    """A page that gave no storable article, kept for a retry; removed once an
+    article from the same URL or input is stored."""
+
+    __tablename__ = "rejected_pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    input_ref: Mapped[str | None] = mapped_column(Text, index=True)
+    outlet: Mapped[str | None] = mapped_column(Text, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    raw_gzip: Mapped[bytes | None] = mapped_column(GzippedBytes)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+__all__ = ["Base", "OutletRow", "Article", "RejectedPageRow", "LIST_SEPARATOR", "CAPTION_SEPARATOR"]

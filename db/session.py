@@ -1,0 +1,147 @@
+"""Database URL, engines and schema setup (Alembic migrations + outlet rows)."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from crawler.outlets import all_outlets, by_slug
+from db.models import LIST_SEPARATOR, OutletRow
+
+logger = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+# Serializes schema setup of workers sharing one PostgreSQL database.
+SCHEMA_LOCK_KEY = 0x6E657773  # "news"
+
+
+def project_root() -> Path:
+    """The source checkout holding this package, else the working directory
+    (when the package is installed elsewhere)."""
+    checkout = PACKAGE_DIR.parent
+    return checkout if (checkout / "scrapy.cfg").exists() else Path.cwd()
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given without a driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def database_url(settings=None) -> str:
+    """`DATABASE_URL` from the environment, else from the Scrapy settings, else
+    a SQLite file `data/news.db` under the project root."""
+    url = os.environ.get("DATABASE_URL") or (settings.get("DATABASE_URL") if settings is not None else None)
+    if not url:
+        path = project_root() / "data" / "news.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{path}"
+    return normalize_url(url)
+
+
+def printable_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def make_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        # Sessions in UTC, so raw timestamps read the same on every server.
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+    # Wait for a busy database instead of failing at once (other writers).
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def configure_sqlite(dbapi_connection, _record):
+        # Let SQLAlchemy, not the sqlite3 module, open transactions (so DDL is
+        # transactional too), with WAL so readers never block the writer.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin_immediate(connection):
+        # Take the write lock up front: a deferred transaction that reads then
+        # writes can fail at once with "database is locked" instead of waiting.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config(connection=None) -> Config:
+    """An Alembic configuration built in code, so migrations run from an
+    installed package and from any working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def outlet_row(slug: str, page_name: str | None = None) -> dict:
+    """The outlets row for a slug: from its description in crawler/outlets,
+    else (an outlet not described yet) named as the page names it."""
+    outlet = by_slug(slug)
+    if outlet is not None:
+        return {
+            "slug": slug, "name_ar": outlet.name_ar, "name_en": outlet.name_en,
+            "domains": LIST_SEPARATOR.join(outlet.domains), "registered": True,
+        }
+    is_arabic = any("\u0600" <= ch <= "\u06ff" for ch in page_name or "")
+    return {
+        "slug": slug,
+        "name_ar": page_name if is_arabic else None,
+        "name_en": None if is_arabic else page_name,
+        "domains": None,
+        "registered": False,
+    }
+
+
+def upsert_insert(dialect_name: str):
+    """The dialect's INSERT construct that supports ON CONFLICT."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect_name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise NotImplementedError(f"unsupported database: {dialect_name} (use SQLite or PostgreSQL)")
+    return insert
+
+
+def seed_outlets(connection) -> None:
+    """Insert or refresh the outlets described in crawler/outlets."""
+    rows = [outlet_row(outlet.slug) for outlet in all_outlets()]
+    if not rows:
+        return
+    insert = upsert_insert(connection.dialect.name)
+    statement = insert(OutletRow).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=[OutletRow.slug],
+        set_={name: statement.excluded[name] for name in ("name_ar", "name_en", "domains", "registered")},
+    )
+    connection.execute(statement)
+
+
+def prepare_database(url_or_engine: str | Engine) -> Engine:
+    """Bring the schema to the latest migration and refresh the outlet rows.
+
+    Idempotent; meant to run at the start of every crawl. Returns the engine.
+    """
+    engine = url_or_engine if isinstance(url_or_engine, Engine) else make_engine(url_or_engine)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        command.upgrade(alembic_config(connection), "head")
+        seed_outlets(connection)
+    logger.info("Database ready: %s", engine.url.render_as_string(hide_password=True))
+    return engine

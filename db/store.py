@@ -1,0 +1,245 @@
+"""Batched writes of articles and rejected pages.
+
+Each call is one transaction: one SELECT finds the rows the batch may match,
+then one bulk INSERT and at most two bulk UPDATEs (changed rows, rows only
+seen again) write it.
+
+Dedupe rules for an article:
+- same URL as a stored row: "unchanged" if no stored field differs (only
+  last_seen_at/fetched_at move), else the row takes the new values: "updated";
+- else same content_hash as a stored row: the same article at another URL. The
+  row keeps its first URL and its values, only last_seen_at/fetched_at move:
+  "unchanged". (Letting the copies fill or replace each other's fields would
+  flip the row back and forth on every crawl that sees both.)
+- else "new". Items repeated within a batch are matched against the rows the
+  batch itself creates.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from crawler.items import ArticleItem, RejectedPage
+from db.models import CAPTION_SEPARATOR, LIST_SEPARATOR, Article, OutletRow, RejectedPageRow
+from db.session import outlet_row, upsert_insert
+from db.types import as_utc
+
+NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+
+# Fields taken from the item; a change in any of them makes an "updated" row.
+CONTENT_FIELDS = (
+    "parser", "outlet", "outlet_name", "canonical_url", "language", "title", "subtitle", "body",
+    "captions", "image_url", "published_at", "published_raw", "modified_at", "section", "authors",
+    "tags", "agency", "via", "word_count", "content_hash", "search_text", "warnings",
+)
+# Describe the capture rather than the article: refreshed with a changed
+# article, not a reason to call one changed.
+CAPTURE_FIELDS = ("input_ref", "captured_at")
+# Move on every sighting of the article.
+SIGHTING_FIELDS = ("last_seen_at", "fetched_at")
+
+# Keeps the IN (...) lists well under the bound-parameter limits of both engines.
+LOOKUP_CHUNK = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def join_list(values: list[str], separator: str = LIST_SEPARATOR) -> str | None:
+    kept = [v.strip() for v in values if v and v.strip()]
+    return separator.join(kept) if kept else None
+
+
+def split_list(text: str | None, separator: str = LIST_SEPARATOR) -> list[str]:
+    """The list a joined column holds (authors, tags, domains, warnings, captions)."""
+    return [part for part in (text or "").split(separator) if part]
+
+
+def aware(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+def article_values(item: ArticleItem) -> dict:
+    return {
+        "parser": item.parser or None,
+        "outlet": item.outlet or None,
+        "outlet_name": item.outlet_name,
+        "canonical_url": item.canonical_url,
+        "language": item.language,
+        "title": item.title,
+        "subtitle": item.subtitle,
+        "body": item.body,
+        "captions": join_list(item.captions, CAPTION_SEPARATOR),
+        "image_url": item.image_url,
+        "published_at": aware(item.published_at),
+        "published_raw": item.published_raw,
+        "modified_at": aware(item.modified_at),
+        "section": item.section,
+        "authors": join_list(item.authors),
+        "tags": join_list(item.tags),
+        "agency": item.agency,
+        "via": item.via,
+        "word_count": item.word_count,
+        "content_hash": item.content_hash,
+        "search_text": item.search_text,
+        "warnings": join_list(item.warnings),
+        "input_ref": item.input_ref or None,
+        "captured_at": aware(item.captured_at),
+    }
+
+
+def replace_content(record: dict, values: dict) -> str:
+    if all(record[name] == values[name] for name in CONTENT_FIELDS):
+        return UNCHANGED
+    record.update(values)
+    return UPDATED
+
+
+def chunks(values: list, size: int = LOOKUP_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class ArticleStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def write_articles(self, items: list[ArticleItem]) -> list[str]:
+        """Store a batch in one transaction; per item "new", "updated" or "unchanged"."""
+        if not items:
+            return []
+        now = utcnow()
+        with Session(self.engine) as session, session.begin():
+            self._ensure_outlets(session, items)
+            stored = self._load_matches(session, items)
+            by_url = {record["url"]: record for record in stored}
+            by_hash: dict[str, dict] = {}
+            for record in stored:  # oldest first: the first URL an article was seen at wins
+                if record["content_hash"]:
+                    by_hash.setdefault(record["content_hash"], record)
+
+            new_records: list[dict] = []
+            seen_ids: set[int] = set()
+            changed_ids: set[int] = set()
+            statuses = []
+            for item in items:
+                values = article_values(item)
+                record = by_url.get(item.url)
+                if record is not None:
+                    status = replace_content(record, values)
+                elif item.content_hash and item.content_hash in by_hash:
+                    record = by_hash[item.content_hash]
+                    status = UNCHANGED
+                else:
+                    record = {"url": item.url, "first_seen_at": now, **values}
+                    new_records.append(record)
+                    by_url[item.url] = record
+                    if item.content_hash:
+                        by_hash.setdefault(item.content_hash, record)
+                    status = NEW
+                record["last_seen_at"] = now
+                record["fetched_at"] = aware(item.fetched_at) or now
+                if "id" in record:
+                    seen_ids.add(record["id"])
+                    if status == UPDATED:
+                        changed_ids.add(record["id"])
+                statuses.append(status)
+
+            self._write(session, new_records, [r for r in stored if r["id"] in seen_ids], changed_ids)
+            self._resolve_rejects(session, items)
+        return statuses
+
+    def _write(self, session: Session, new: list[dict], seen: list[dict], changed_ids: set[int]) -> None:
+        """One bulk INSERT for the new rows, bulk UPDATEs by primary key for the others."""
+        if new:
+            session.execute(insert(Article), new)
+        updated_fields = ("id", *CONTENT_FIELDS, *CAPTURE_FIELDS, *SIGHTING_FIELDS)
+        updated = [{k: r[k] for k in updated_fields} for r in seen if r["id"] in changed_ids]
+        sighted = [{k: r[k] for k in ("id", *SIGHTING_FIELDS)} for r in seen if r["id"] not in changed_ids]
+        for params in (updated, sighted):
+            if params:
+                session.execute(update(Article), params)
+
+    def write_rejects(self, pages: list[RejectedPage]) -> None:
+        """Record rejected pages in one transaction; a page seen again counts one more attempt."""
+        if not pages:
+            return
+        now = utcnow()
+        rows: dict[str, dict] = {}
+        attempts: Counter[str] = Counter()
+        for page in pages:
+            key = page.url or page.input_ref
+            if not key:
+                raise ValueError(f"rejected page without URL or input reference: {page!r}")
+            attempts[key] += 1
+            previous_raw = rows[key]["raw_gzip"] if key in rows else None
+            rows[key] = {
+                "url": key,
+                "input_ref": page.input_ref or None,
+                "outlet": page.outlet,
+                "reason": page.reason,
+                "detail": page.detail or None,
+                "raw_gzip": page.raw if page.raw is not None else previous_raw,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+        values = [{**row, "attempts": attempts[key]} for key, row in rows.items()]
+        table = RejectedPageRow.__table__
+        with self.engine.begin() as connection:
+            upsert = upsert_insert(connection.dialect.name)(table)
+            excluded = upsert.excluded
+            statement = upsert.on_conflict_do_update(
+                index_elements=[table.c.url],
+                set_={
+                    "input_ref": excluded.input_ref,
+                    "outlet": excluded.outlet,
+                    "reason": excluded.reason,
+                    "detail": excluded.detail,
+                    # A retry that could not keep the page keeps the earlier copy.
+                    "raw_gzip": func.coalesce(excluded.raw_gzip, table.c.raw_gzip),
+                    "attempts": table.c.attempts + excluded.attempts,
+                    "last_seen_at": excluded.last_seen_at,
+                },
+            )
+            connection.execute(statement, values)
+
+    def _ensure_outlets(self, session: Session, items: list[ArticleItem]) -> None:
+        """Add a row for each outlet slug the batch names that is not in the table yet."""
+        names: dict[str, str | None] = {}
+        for item in items:
+            if item.outlet:
+                names.setdefault(item.outlet, item.outlet_name)
+        if not names:
+            return
+        dialect_insert = upsert_insert(session.get_bind().dialect.name)
+        rows = [outlet_row(slug, name) for slug, name in sorted(names.items())]
+        session.execute(
+            dialect_insert(OutletRow).values(rows).on_conflict_do_nothing(index_elements=[OutletRow.slug])
+        )
+
+    def _load_matches(self, session: Session, items: list[ArticleItem]) -> list[dict]:
+        """The stored rows with a URL or content hash of the batch, oldest first."""
+        found: dict[int, dict] = {}
+        for item_chunk in chunks(items):
+            urls = {item.url for item in item_chunk}
+            hashes = {item.content_hash for item in item_chunk if item.content_hash}
+            query = select(*Article.__table__.columns).where(
+                or_(Article.url.in_(urls), Article.content_hash.in_(hashes))
+            )
+            found.update((row.id, dict(row._mapping)) for row in session.execute(query))
+        return [found[key] for key in sorted(found)]
+
+    def _resolve_rejects(self, session: Session, items: list[ArticleItem]) -> None:
+        """Forget the rejections of pages that now gave an article."""
+        for item_chunk in chunks(items):
+            urls = {item.url for item in item_chunk}
+            refs = {item.input_ref for item in item_chunk if item.input_ref}
+            session.execute(
+                delete(RejectedPageRow).where(
+                    or_(RejectedPageRow.url.in_(urls), RejectedPageRow.input_ref.in_(refs))
+                )
+            )

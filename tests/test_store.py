@@ -1,0 +1,247 @@
+"""The article store (dedupe, batching, rejected pages) and the storage pipeline,
+on real SQLite and PostgreSQL databases."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from scrapy.utils.test import get_crawler
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+from crawler.items import ArticleItem, RejectedPage
+from db.models import Article, OutletRow, RejectedPageRow
+from db.session import prepare_database
+from db.store import ArticleStore, split_list
+from pipelines.store import StoragePipeline
+
+GULF = timezone(timedelta(hours=4))
+
+
+def article(url: str, body: str = "نص الخبر الأول.\n\nفقرة ثانية.", **fields) -> ArticleItem:
+    fields.setdefault("content_hash", hashlib.sha1(body.encode()).hexdigest())
+    fields.setdefault("title", "عنوان الخبر")
+    fields.setdefault("outlet", "aawsat")
+    return ArticleItem(url=url, body=body, **fields)
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = prepare_database(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(engine) -> ArticleStore:
+    return ArticleStore(engine)
+
+
+def rows(engine) -> list[Article]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Article).order_by(Article.id)))
+
+
+def rejects(engine) -> dict[str, RejectedPageRow]:
+    with Session(engine) as session:
+        return {row.url: row for row in session.scalars(select(RejectedPageRow))}
+
+
+def test_new_unchanged_updated(engine, store):
+    first = article("https://aawsat.com/a/1", authors=["سامي عمارة", "وكالات"], tags=["روسيا"])
+    second = article("https://aawsat.com/a/2", body="خبر آخر تماما.")
+    assert store.write_articles([first, second]) == ["new", "new"]
+    [before, _] = rows(engine)
+
+    assert store.write_articles([first]) == ["unchanged"]
+    [after, _] = rows(engine)
+    assert after.last_seen_at > before.last_seen_at
+    assert after.first_seen_at == before.first_seen_at
+
+    edited = article("https://aawsat.com/a/1", body="نص معدل.", title="عنوان معدل")
+    assert store.write_articles([edited]) == ["updated"]
+    [row, _] = rows(engine)
+    assert (row.id, row.title, row.body, row.authors) == (before.id, "عنوان معدل", "نص معدل.", None)
+    assert row.content_hash == edited.content_hash
+
+    # Metadata alone counts as a change too (e.g. a date found by a better parser).
+    dated = article("https://aawsat.com/a/1", body="نص معدل.", title="عنوان معدل",
+                    published_at=datetime(2024, 11, 19, 10, 0, tzinfo=GULF))
+    assert store.write_articles([dated]) == ["updated"]
+    assert store.write_articles([dated]) == ["unchanged"]
+
+
+def test_same_content_at_another_url_keeps_the_first_row(engine, store):
+    original = article("https://24.ae/article/1/x", outlet="24ae", authors=["محرر"])
+    copy = article("https://arabkhabar.com/a/9", outlet="24ae", via="arabkhabar.com")
+    assert store.write_articles([original]) == ["new"]
+    seen = rows(engine)[0].last_seen_at
+    assert store.write_articles([copy]) == ["unchanged"]
+    assert store.write_articles([copy, original]) == ["unchanged", "unchanged"]
+    [row] = rows(engine)
+    assert row.url == original.url and row.via is None and row.authors == "محرر"
+    assert row.last_seen_at > seen
+
+
+def test_duplicates_within_one_batch(engine, store):
+    item = article("https://aawsat.com/a/1")
+    same_text_elsewhere = article("https://m.aawsat.com/a/1")
+    revised = article("https://aawsat.com/a/1", body="نص آخر كليا.")
+    statuses = store.write_articles([item, item, same_text_elsewhere, revised])
+    assert statuses == ["new", "unchanged", "unchanged", "updated"]
+    [row] = rows(engine)
+    assert row.body == "نص آخر كليا."
+
+
+def test_a_batch_is_one_transaction_with_one_lookup(engine, store):
+    store.write_articles([article(f"https://aawsat.com/a/{n}", body=f"نص {n}") for n in range(0, 40, 2)])
+    statements, transactions = [], []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    event.listen(engine, "begin", lambda conn: transactions.append(conn))
+    batch = [article(f"https://aawsat.com/a/{n}", body=f"نص {n}") for n in range(40)]
+    statuses = store.write_articles(batch)
+    assert statuses.count("new") == 20 and statuses.count("unchanged") == 20
+    assert len(transactions) == 1
+    lookups = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM articles" in s]
+    assert len(lookups) == 1
+    assert len(statements) < 10  # inserts and updates go out in bulk, not per row
+
+
+def test_a_failing_batch_stores_nothing(engine, store):
+    good = article("https://aawsat.com/a/1")
+    broken = article(None, body="بلا رابط")
+    with pytest.raises(Exception):
+        store.write_articles([good, broken])
+    assert rows(engine) == []
+
+
+def test_lists_dates_and_outlets_are_stored_queryably(engine, store):
+    item = article(
+        "https://khabaren.net/news/x", outlet="khaberain", authors=["أحمد علي", "منى سعيد"],
+        tags=["مصر", "اقتصاد"], captions=["صورة أولى", "صورة ثانية"],
+        published_at=datetime(2024, 11, 19, 2, 30, tzinfo=GULF), fetched_at=datetime(2025, 1, 2, tzinfo=timezone.utc),
+    )
+    unknown = article("https://elyomnew.com/123", body="خبر من موقع آخر.", outlet="elyomnew",
+                      outlet_name="اليوم الجديد")
+    anonymous = article("file:///captures/x.txt", body="خبر بلا مصدر.", outlet=None)
+    assert store.write_articles([item, unknown, anonymous]) == ["new"] * 3
+
+    [stored, other, no_outlet] = rows(engine)
+    assert stored.authors == "أحمد علي; منى سعيد" and split_list(stored.tags) == ["مصر", "اقتصاد"]
+    assert stored.captions == "صورة أولى\nصورة ثانية"
+    assert stored.published_at == datetime(2024, 11, 18, 22, 30, tzinfo=timezone.utc)
+    assert stored.published_at.tzinfo is not None and stored.published_at.utcoffset() == timedelta(0)
+    assert stored.fetched_at == datetime(2025, 1, 2, tzinfo=timezone.utc)
+    assert (other.outlet, no_outlet.outlet) == ("elyomnew", None)
+    with Session(engine) as session:
+        added = session.get(OutletRow, "elyomnew")
+        assert (added.name_ar, added.name_en, added.registered) == ("اليوم الجديد", None, False)
+        found = session.execute(text(
+            "SELECT url FROM articles WHERE authors LIKE :name AND tags LIKE :tag"
+        ), {"name": "%منى سعيد%", "tag": "%اقتصاد%"}).scalars().all()
+    assert found == [item.url]
+
+
+def test_sqlite_dates_read_raw_give_the_utc_day(sqlite_url):
+    engine = prepare_database(sqlite_url)
+    published = datetime(2024, 11, 19, 12, 0, tzinfo=GULF)
+    ArticleStore(engine).write_articles([article("file:///seeds/000_d63afe.txt", published_at=published)])
+    engine.dispose()
+    connection = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    connection.row_factory = sqlite3.Row
+    row = dict(connection.execute("SELECT * FROM articles").fetchone())
+    by_day = connection.execute(
+        "SELECT substr(published_at, 1, 10) AS day, count(*) FROM articles GROUP BY day"
+    ).fetchall()
+    connection.close()
+    assert str(row["published_at"])[:10] == "2024-11-19"
+    assert row["published_at"] == "2024-11-19T08:00:00+00:00"
+    assert [tuple(r) for r in by_day] == [("2024-11-19", 1)]
+
+
+def test_rejected_pages_count_attempts_keep_raw_and_clear_on_success(engine, store):
+    page = b"<html>" + "صفحة بلا نص ".encode() * 200 + b"</html>"
+    store.write_rejects([
+        RejectedPage(url="https://aawsat.com/a/1", reason="no_body", detail="0 words", raw=page),
+        RejectedPage(url="file:///in/x.txt", input_ref="/in/x.txt", reason="undecodable"),
+        RejectedPage(url="file:///in/x.txt", input_ref="/in/x.txt", reason="undecodable"),
+    ])
+    store.write_rejects([RejectedPage(url="https://aawsat.com/a/1", reason="no_body", detail="3 words")])
+    found = rejects(engine)
+    assert found["https://aawsat.com/a/1"].attempts == 2
+    assert found["https://aawsat.com/a/1"].detail == "3 words"
+    assert found["https://aawsat.com/a/1"].raw_gzip == page  # an attempt without the page keeps the earlier copy
+    assert found["file:///in/x.txt"].attempts == 2
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT raw_gzip FROM rejected_pages WHERE raw_gzip IS NOT NULL")).scalar()
+    assert gzip.decompress(stored) == page and len(stored) < len(page) / 5
+
+    store.write_articles([
+        article("https://aawsat.com/a/1"),
+        article("https://real.example/x", body="نص مختلف.", input_ref="/in/x.txt"),
+    ])
+    assert rejects(engine) == {}
+
+
+def pipeline_for(url: str, batch_size: int):
+    crawler = get_crawler(settings_dict={"DATABASE_URL": url, "STORAGE_BATCH_SIZE": batch_size})
+    return crawler, StoragePipeline.from_crawler(crawler)
+
+
+def test_pipeline_flushes_in_batches_and_counts(db_url, engine):
+    crawler, pipeline = pipeline_for(db_url, 3)
+    pipeline.open_spider()
+    items = [
+        article("https://aawsat.com/a/1", body="أ"),
+        article("https://24.ae/article/1/x", body="ب", outlet="24ae"),
+        RejectedPage(url="https://aawsat.com/a/3", reason="no_body", outlet="aawsat"),
+        article("https://elyomnew.com/4", body="ج", outlet="elyomnew"),
+        article("https://aawsat.com/a/1", body="أ"),
+    ]
+    for item in items[:2]:
+        assert pipeline.process_item(item) is item
+    assert rows(engine) == []
+    pipeline.process_item(items[2])
+    assert len(rows(engine)) == 2 and len(rejects(engine)) == 1
+    for item in items[3:]:
+        pipeline.process_item(item)
+    assert len(rows(engine)) == 2
+    pipeline.close_spider()
+    assert len(rows(engine)) == 3
+
+    stats = crawler.stats.get_stats()
+    assert stats["articles/aawsat/new"] == 1 and stats["articles/aawsat/unchanged"] == 1
+    assert stats["articles/24ae/new"] == 1 and stats["articles/other/new"] == 1
+    assert stats["articles/new"] == 3 and stats["articles/unchanged"] == 1
+    assert stats["articles/aawsat/rejected/no_body"] == 1 and stats["articles/rejected"] == 1
+    assert "articles/storage_errors" not in stats
+
+
+def test_pipeline_keeps_items_a_database_error_refuses(db_url, engine, caplog):
+    crawler, pipeline = pipeline_for(db_url, 10)
+    pipeline.open_spider()
+    good = [article(f"https://aawsat.com/a/{n}", body=f"نص {n}") for n in range(3)]
+    unstorable = article(None, body="بلا رابط", input_ref="/captures/broken.txt")
+    for item in [good[0], unstorable, *good[1:]]:
+        pipeline.process_item(item)
+    pipeline.close_spider()
+
+    assert {row.url for row in rows(engine)} == {item.url for item in good}
+    kept = rejects(engine)["/captures/broken.txt"]
+    assert kept.reason == "storage_error" and "IntegrityError" in kept.detail
+    stats = crawler.stats.get_stats()
+    assert stats["articles/storage_errors"] == 1 and stats["articles/storage_batch_retries"] == 1
+    assert stats["articles/new"] == 3
+    assert stats["articles/aawsat/rejected/storage_error"] == 1 and stats["articles/rejected"] == 1
+    assert "Could not store" in caplog.text
+
+
+def test_pipeline_passes_other_items_through(sqlite_url):
+    _, pipeline = pipeline_for(sqlite_url, 2)
+    pipeline.open_spider()
+    other = {"url": "https://x.example"}
+    assert pipeline.process_item(other) is other
+    pipeline.close_spider()
