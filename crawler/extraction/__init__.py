@@ -1,0 +1,1 @@
+"""Article extraction: text captures (`captures`) and HTML pages (`html`)."""

@@ -1,0 +1,41 @@
+"""Validation: the last word on whether an item is an article worth storing."""
+from __future__ import annotations
+
+import re
+
+from crawler.items import ArticleItem
+from pipelines.base import Normalizer, RejectItem
+
+WORD = re.compile(r"\w+")
+
+
+class ValidationNormalizer(Normalizer):
+    """Rejects an item without a body (`no_body`), or, from the generic capture
+    parser, text that is not prose (`unknown_layout`). A missing title is
+    stored as NULL and counted as the warning `no_title`.
+
+    Settings: VALIDATION_MIN_BODY_WORDS (default 20)."""
+
+    def normalize(self, item: ArticleItem) -> ArticleItem:
+        min_words = self.settings.getint("VALIDATION_MIN_BODY_WORDS", 20)
+        body = item.body or ""
+        words = len(WORD.findall(body))
+        if words < min_words or not looks_like_prose(body):
+            generic = item.parser.endswith("generic")
+            reason = "unknown_layout" if generic and body.strip() else "no_body"
+            raise RejectItem(reason, f"{words} words of body text (minimum {min_words})")
+        if not (item.title or "").strip():
+            item.title = None
+            self.warn(item, "no_title")
+        return item
+
+
+def looks_like_prose(text: str) -> bool:
+    """Mostly letters, and at least one line of several words: not markup,
+    data or a list of links."""
+    visible = [ch for ch in text if not ch.isspace()]
+    if not visible:
+        return False
+    letters = sum(ch.isalpha() for ch in visible)
+    longest_line = max((len(WORD.findall(line)) for line in text.splitlines()), default=0)
+    return letters >= 0.6 * len(visible) and longest_line >= 8
