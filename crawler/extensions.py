@@ -1,0 +1,58 @@
+"""Scrapy extensions of the project."""
+from __future__ import annotations
+
+import sys
+import time
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+
+class ProgressLine:
+    """A one-line progress report on stderr while a run goes on: files or pages
+    read, articles stored, rejected. Rewritten in place on a terminal, one line
+    every `PROGRESS_INTERVAL` seconds otherwise. Enabled by `PROGRESS_ENABLED`."""
+
+    def __init__(self, stats, interval: float, stream=None):
+        self.stats = stats
+        self.interval = interval
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.started = time.monotonic()
+        self._loop = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("PROGRESS_ENABLED"):
+            raise NotConfigured
+        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 1.0)
+        ext = cls(crawler.stats, interval if sys.stderr.isatty() else max(interval, 10.0))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def line(self) -> str:
+        get = self.stats.get_value
+        stored = sum(get(f"articles/{k}", 0) for k in ("new", "updated", "unchanged"))
+        seconds = time.monotonic() - self.started
+        return (
+            f"read {get('response_received_count', 0)}/{get('replay/files', 0) or '?'} pages, "
+            f"stored {stored}, rejected {get('articles/rejected', 0)} "
+            f"({seconds:.0f} s)"
+        )
+
+    def report(self) -> None:
+        end = "\r" if self.tty else "\n"
+        self.stream.write(self.line() + end)
+        self.stream.flush()
+
+    def spider_opened(self, spider):
+        self._loop = task.LoopingCall(self.report)
+        self._loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider, reason):
+        if self._loop and self._loop.running:
+            self._loop.stop()
+        if self.tty:
+            self.stream.write(" " * 80 + "\r")
