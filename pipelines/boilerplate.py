@@ -189,23 +189,34 @@ def drop_related_links(lines: Sequence[str]) -> list[str]:
     return kept
 
 
-def _looks_like_tweet_text(line: str) -> bool:
+# An embedded post is its text (at most a few lines) above its attribution line.
+_MAX_EMBED_TEXT_LINES = 3
+
+
+def _looks_like_tweet_text(line: str, arabic_page: bool) -> bool:
     if _TWEET_LINK.search(line) or _LEADING_EMOJI.match(line):
         return True
-    return len(_LATIN.findall(line)) > 2 * len(_ARABIC.findall(line))
+    # Only on an Arabic page does a mostly Latin line stand out as a quoted post.
+    return arabic_page and len(_LATIN.findall(line)) > 2 * len(_ARABIC.findall(line))
 
 
 def drop_embeds(lines: Sequence[str]) -> list[str]:
     """Remove embedded posts: lines with a tweet link, a tweet's attribution
-    line with the tweet text above it, Instagram's embed lines."""
+    line with the (few) lines of tweet text above it, Instagram's embed lines."""
+    text = "\n".join(lines)
+    arabic_page = len(_ARABIC.findall(text)) > len(_LATIN.findall(text))
     drop = set()
     for i, line in enumerate(lines):
         if _TWEET_LINK.search(line) or _INSTAGRAM_LINES.match(line.strip()):
             drop.add(i)
         if _TWEET_ATTRIBUTION.match(line.strip()):
             drop.add(i)
-            j = i - 1
-            while j >= 0 and (not lines[j].strip() or _looks_like_tweet_text(lines[j])):
+            j, taken = i - 1, 0
+            while j >= 0 and taken < _MAX_EMBED_TEXT_LINES:
+                if lines[j].strip():
+                    if not _looks_like_tweet_text(lines[j], arabic_page):
+                        break
+                    taken += 1
                 drop.add(j)
                 j -= 1
     return [line for i, line in enumerate(lines) if i not in drop]

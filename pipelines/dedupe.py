@@ -1,18 +1,19 @@
-"""Dedupe key: the hash of an article's content in search form, so the same
-text with other spelling variants, tatweel or spacing gets the same key. The
-storage layer updates the existing row for a known URL or a known hash."""
+"""Dedupe key: a hash of the article's body text, so the same story read again
+(at its URL or another) maps to one row. The storage layer updates the
+existing row for a known URL or a known hash."""
 from __future__ import annotations
 
 import hashlib
 
 from crawler.items import ArticleItem
-from pipelines.arabic import fold_for_search
 from pipelines.base import Normalizer
 
 
 def content_hash(body: str | None) -> str:
-    folded = fold_for_search(body or "")
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+    # The body is already display-normalized (tatweel, invisible marks, spaces),
+    # so folding whitespace is enough to make re-captures of one text agree.
+    canonical = " ".join((body or "").split())
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class DedupeNormalizer(Normalizer):

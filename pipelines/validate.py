@@ -23,19 +23,19 @@ class ValidationNormalizer(Normalizer):
         if words < min_words or not looks_like_prose(body):
             generic = item.parser.endswith("generic")
             reason = "unknown_layout" if generic and body.strip() else "no_body"
-            raise RejectItem(reason, f"{words} words of body text (minimum {min_words})")
+            detail = (f"{words} words of body text (minimum {min_words})" if words < min_words
+                      else "no line of prose in the body text")
+            raise RejectItem(reason, detail)
         if not (item.title or "").strip():
             item.title = None
             self.warn(item, "no_title")
         return item
 
 
+ALPHABETIC_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
 def looks_like_prose(text: str) -> bool:
-    """Mostly letters, and at least one line of several words: not markup,
-    data or a list of links."""
-    visible = [ch for ch in text if not ch.isspace()]
-    if not visible:
-        return False
-    letters = sum(ch.isalpha() for ch in visible)
-    longest_line = max((len(WORD.findall(line)) for line in text.splitlines()), default=0)
-    return letters >= 0.6 * len(visible) and longest_line >= 8
+    """At least one line of several real words: not markup, data or numbers
+    only. Tables and lists beside the prose are fine."""
+    return any(len(ALPHABETIC_WORD.findall(line)) >= 6 for line in text.splitlines())

@@ -107,3 +107,12 @@ def test_repeated_title_matches_across_spelling_variants():
 def test_normalizer_on_empty_body():
     assert normalize("").body == ""
     assert normalize("مقالات ذات صلة\nاترك تعليقاً").body is None
+
+
+def test_embedded_tweet_on_an_english_page_takes_only_its_own_text():
+    story = ["The council met on Monday to discuss the budget for next year.",
+             "Members disagreed about the cost of the new bridge over the river."]
+    lines = [*story, "", "Great turnout today! pic.twitter.com/abc123", "",
+             "— City Council (@citycouncil) November 18, 2024", "", "The vote is expected next week."]
+    kept = [line for line in drop_embeds(lines) if line]
+    assert kept == [*story, "The vote is expected next week."]

@@ -222,3 +222,14 @@ def test_script_drawn_page_takes_the_json_ld_article_body():
     assert parts[0].startswith("افتتح وزير الثقافة")
     assert "يرجى تفعيل جافاسكريبت" not in item.body
     assert item.outlet_name == "بوابة الثقافة"
+
+
+def test_page_canonical_link_wins_over_a_section_id_in_json_ld():
+    page = """<html lang="ar"><head>
+    <link rel="canonical" href="https://aawsat.com/العالم/أوروبا/5123456-خبر">
+    <script type="application/ld+json">{"@type": "NewsArticle", "headline": "عنوان",
+      "mainEntityOfPage": {"@id": "https://aawsat.com/العالم/"}}</script>
+    </head><body><article><h1>عنوان</h1><p>نص الخبر.</p></article></body></html>"""
+    item = extract_html(page.encode("utf-8"), "file:///saved/page.html")
+    assert item.canonical_url == "https://aawsat.com/العالم/أوروبا/5123456-خبر"
+    assert item.outlet == "aawsat"

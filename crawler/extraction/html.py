@@ -328,10 +328,12 @@ def _microdata_dates(tree) -> dict[str, str]:
 
 
 def _canonical_url(tree, article: dict, metas, url: str) -> str | None:
-    candidates = [_first_url(article.get("mainEntityOfPage")), _first_url(article.get("url"))]
-    candidates += [link.get("href") for link in tree.iterfind(".//link[@rel]")
-                   if "canonical" in link.get("rel", "").lower().split()]
+    # The page's own <link rel=canonical> and og:url first: templates often fill
+    # JSON-LD ids with a section URL shared by every article in it.
+    candidates = [link.get("href") for link in tree.iterfind(".//link[@rel]")
+                  if "canonical" in link.get("rel", "").lower().split()]
     candidates.append(_first_meta(metas, "og:url"))
+    candidates += [_first_url(article.get("mainEntityOfPage")), _first_url(article.get("url"))]
     for candidate in candidates:
         absolute = _absolute(candidate, url)
         if absolute:
