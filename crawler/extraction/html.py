@@ -18,10 +18,14 @@ import html
 import json
 import logging
 import re
+from copy import copy
+from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
+from lxml.cssselect import CSSSelector
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode
@@ -41,6 +45,10 @@ _HTML_PARSER = lxml.html.HTMLParser(
 # comments and no metadata search; recall focus without the external fallback
 # extractors (`fast`) scored better and ran faster than the default cascade.
 _TEXT_OPTIONS = Extractor(output_format="python", fast=True, recall=True, comments=False)
+# The same without trafilatura's rescue of a short text (a dump of the whole
+# <article> as one block), to see what that dump added; see _extract_text.
+_TEXT_OPTIONS_NO_RESCUE = copy(_TEXT_OPTIONS)
+_TEXT_OPTIONS_NO_RESCUE.min_extracted_size = 0
 # A paragraph or list item whose text is mostly link text is a "read more"
 # teaser ("اقرأ أيضاً: <headline>") or a link list, not article prose.
 _LINK_SHARE_LIMIT = 0.7
@@ -77,13 +85,17 @@ _NOT_TEXT = etree.XPath(
 _FOREIGN_CONTAINERS = {"a", "aside", "nav", "footer", "li"}
 
 
-def extract_html(body: bytes | str, url: str, *, encoding: str | None = None) -> ArticleItem:
+def extract_html(
+    body: bytes | str, url: str, *, encoding: str | None = None, at: datetime | None = None,
+) -> ArticleItem:
     """Extract one article from an HTML page.
 
     `body` is the page as bytes (decoded with `encoding` if given, e.g. the
     HTTP header's, else the page's own declaration) or as text; `url` is where
     it was read from. Raw date strings go to `published_raw` / `modified_raw`
-    for the dates normalizer."""
+    for the dates normalizer. `at` is when the page was fetched or captured
+    (None: now): a known outlet's page is cleaned with the cleanup selectors
+    of the parser version valid then (see crawler.outlets.base.ParserVersion)."""
     item = ArticleItem(url=url, parser=PARSER_NAME)
     tree = parse_html(body, encoding)
     if tree is None:
@@ -120,7 +132,8 @@ def extract_html(body: bytes | str, url: str, *, encoding: str | None = None) ->
     item.image_url, image_caption = _lead_image(article, graph, metas, url)
     item.captions = _unique([image_caption, _figure_caption(tree, item.image_url)])
 
-    item.body = _main_text(tree, url, article, item.title, item.subtitle)
+    cleanup = outlet.parser_version(at).cleanup_selectors if outlet else ()
+    item.body = _main_text(tree, url, article, item.title, item.subtitle, item.section, cleanup)
     return item
 
 
@@ -485,14 +498,17 @@ def _figure_caption(tree, image_url: str | None) -> str | None:
 # --- main text --------------------------------------------------------------
 
 
-def _main_text(tree, url: str, article: dict, title: str | None, subtitle: str | None) -> str | None:
+def _main_text(tree, url: str, article: dict, title: str | None, subtitle: str | None,
+               section: str | None = None, cleanup: tuple[str, ...] = ()) -> str | None:
     """The article text, paragraphs separated by a blank line. Changes `tree`
     (so it runs last)."""
     for element in _NOT_TEXT(tree):
         element.drop_tree()
+    for selector in cleanup:
+        for element in _css(selector)(tree):
+            element.drop_tree()
     _drop_link_blocks(tree)
-    document = bare_extraction(tree, url=url, options=_TEXT_OPTIONS)
-    paragraphs = _paragraphs(document.text if document is not None else "")
+    paragraphs = _extract_text(tree, url)
     declared = _paragraphs(_markup_to_text(_first_text(article.get("articleBody"))))
     if declared and (
         _word_count(paragraphs) < _SHORT_TEXT_WORDS <= _word_count(declared)
@@ -501,14 +517,36 @@ def _main_text(tree, url: str, article: dict, title: str | None, subtitle: str |
     ):
         paragraphs = declared
     # The headline and subtitle printed above the text are not part of the
-    # body, nor is the headline repeated further down (print footers).
+    # body, nor is the headline repeated further down (print footers), nor a
+    # line that is only the section's name (a category label).
     heads = {_fold(t) for t in (title, subtitle) if t}
     while paragraphs and _fold(paragraphs[0]) in heads:
         paragraphs.pop(0)
-    if title:
-        folded_title = _fold(title)
-        paragraphs = [p for p in paragraphs if _fold(p) != folded_title]
+    labels = {_fold(t) for t in (title, section) if t}
+    paragraphs = [p for p in paragraphs if _fold(p) not in labels]
     return "\n\n".join(paragraphs) or None
+
+
+def _extract_text(tree, url: str) -> list[str]:
+    """trafilatura's main text as paragraphs. When its text is short,
+    trafilatura falls back to a dump of the page's <article> as one block:
+    headline, byline, caption and tag line glued to the text. If the text it
+    found before that rescue is all inside the dump, that text is kept."""
+    document = bare_extraction(tree, url=url, options=_TEXT_OPTIONS)
+    paragraphs = _paragraphs(document.text if document is not None else "")
+    if len(paragraphs) != 1:
+        return paragraphs
+    unrescued = bare_extraction(tree, url=url, options=_TEXT_OPTIONS_NO_RESCUE)
+    found = _paragraphs(unrescued.text if unrescued is not None else "")
+    dump = _fold(paragraphs[0])
+    if found and all(_fold(p) in dump for p in found) and len(_fold(" ".join(found))) < len(dump):
+        return found
+    return paragraphs
+
+
+@lru_cache(maxsize=256)
+def _css(selector: str) -> CSSSelector:
+    return CSSSelector(selector, translator="html")
 
 
 def _drop_link_blocks(tree) -> None:

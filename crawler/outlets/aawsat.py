@@ -1,4 +1,4 @@
-from crawler.outlets.base import Outlet
+from crawler.outlets.base import Outlet, ParserVersion
 
 OUTLET = Outlet(
     slug="aawsat",
@@ -7,10 +7,25 @@ OUTLET = Outlet(
     domains=("aawsat.com",),
     source_names=("الشرق الأوسط", "aawsat.com"),
     capture_template="aawsat",
+    # Now /<section>/<subsection>/<id>-<slug>; older /home/article/<id>/[<writer>/]<slug>
+    # and /node/<id>; mobile pages on m.aawsat.com.
     article_url_pattern=(
         r"^https?://(www\.|m\.)?aawsat\.com/("
         r"home/article/\d+/|node/\d+|"
         r"(?!tags/|search|writer/|home/writer/|taxonomy/)[^/]+/[^/]+/\d+-)"
     ),
+    # Tag, writer and taxonomy pages: listings (search is disallowed by robots.txt).
+    listing_url_patterns=(
+        r"^https?://(www\.|m\.)?aawsat\.com/(tags|writer|home/writer|taxonomy/term)/[^/?#]+/?(\?page=\d+)?$",
+    ),
+    # Drupal pages listings from 0: ?page=1 is the second page.
+    pagination_pattern=r"[?&]page=\d+$",
     feeds=("https://aawsat.com/feed",),
+    section_pages=("https://aawsat.com/العالم",),
+    parser_versions=(
+        # The logo's text "TT", the print header repeating title and captions,
+        # and the next article of the infinite scroll.
+        ParserVersion("drupal-2023", cleanup_selectors=(".tt-mark", ".node-print-header", ".infinite-scroll-next")),
+    ),
+    notes="Older site (archive.aawsat.com, Drupal 7) keeps its own capture layout.",
 )

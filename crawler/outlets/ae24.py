@@ -1,4 +1,4 @@
-from crawler.outlets.base import Outlet
+from crawler.outlets.base import Outlet, ParserVersion
 
 OUTLET = Outlet(
     slug="24ae",
@@ -6,8 +6,18 @@ OUTLET = Outlet(
     name_en="24.ae",
     domains=("24.ae",),
     source_names=("موقع 24", "24.ae"),
+    # Now /article/<id>/<slug>; older pages /article/<id>/<n>/<slug>.
     article_url_pattern=r"^https?://(www\.)?24\.ae/article/\d+(/\d+)?/[^/?#]+",
+    # Section pages (/section/<n>/<slug>) are seen; tag and writer pages are leads.
+    listing_url_patterns=(
+        r"^https?://(www\.)?24\.ae/section/\d+(/[^/?#]*)?/?(\?page=\d+)?$",
+        r"^https?://(www\.)?24\.ae/(tags|writer)/[^/?#]+/?$",
+    ),
     feeds=("https://24.ae/rss.aspx",),
     section_pages=("https://24.ae/section/1/",),
+    parser_versions=(
+        # The tag line and share bar under the text (selectors: leads from the fixture copy).
+        ParserVersion("2024", cleanup_selectors=(".article-tags", ".article-share")),
+    ),
     notes="Own pages not captured yet; seen republished by arabkhabar.com.",
 )

@@ -2,12 +2,33 @@
 
 One module per outlet in this package defines `OUTLET = Outlet(...)`; the
 registry in `crawler.outlets` collects them. Code reads these descriptions and
-never names an outlet itself, so adding an outlet is one small file.
+never names an outlet itself, so adding an outlet is one small file (plus its
+fixture site under tests/sites/). The live spider of each outlet is generated
+from it (crawler/spiders/outlets.py).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+
+@dataclass(frozen=True)
+class ParserVersion:
+    """How the outlet's pages were laid out until `valid_until` (inclusive, a
+    UTC day; None for the current template). When a site is redesigned, set
+    the current version's `valid_until` to the last day of the old template and
+    add the new version after it: pages fetched or captured before that day
+    keep parsing with the old one."""
+
+    name: str
+    valid_until: date | None = None
+    # CSS selectors of elements that are never article text (teasers, tag and
+    # category lines, share bars), removed before the main text is extracted.
+    cleanup_selectors: tuple[str, ...] = ()
+
+
+CURRENT = ParserVersion("current")
 
 
 @dataclass(frozen=True)
@@ -22,10 +43,22 @@ class Outlet:
     source_names: tuple[str, ...] = ()
     # Text capture template its own pages are saved with (see crawler.extraction.captures).
     capture_template: str | None = None
+
+    # --- live crawls (crawler/discovery.py, crawler/spiders/) ---------------
+    # Only URLs matching this are parsed (and stored) as articles.
     article_url_pattern: str | None = None
+    # Pages followed for their links but never stored: sections, tags, writers.
+    listing_url_patterns: tuple[str, ...] = ()
+    # Links to further pages of a listing, for listings without rel="next".
+    pagination_pattern: str | None = None
+    # Entry points besides robots.txt (its Sitemap: lines) and the home page
+    # (its <link rel="alternate"> feeds and links).
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     section_pages: tuple[str, ...] = ()
+    # Oldest first; the last one is the current template.
+    parser_versions: tuple[ParserVersion, ...] = (CURRENT,)
+
     notes: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -35,3 +68,26 @@ class Outlet:
 
     def is_article_url(self, url: str) -> bool:
         return bool(self.article_url_pattern and re.search(self.article_url_pattern, url))
+
+    def is_listing_url(self, url: str) -> bool:
+        return any(re.search(pattern, url) for pattern in self.listing_url_patterns)
+
+    def is_pagination_url(self, url: str) -> bool:
+        return bool(self.pagination_pattern and re.search(self.pagination_pattern, url))
+
+    @property
+    def home_url(self) -> str:
+        return f"https://{self.domains[0]}/"
+
+    def parser_version(self, moment: datetime | date | None = None) -> ParserVersion:
+        """The version valid on the day a page was fetched or captured (now if
+        unknown): the first whose `valid_until` is not before that day."""
+        if moment is None:
+            moment = datetime.now(timezone.utc)
+        if isinstance(moment, datetime):
+            moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+            moment = moment.date()
+        for version in self.parser_versions:
+            if version.valid_until is None or moment <= version.valid_until:
+                return version
+        return self.parser_versions[-1]

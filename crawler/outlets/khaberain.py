@@ -1,4 +1,4 @@
-from crawler.outlets.base import Outlet
+from crawler.outlets.base import Outlet, ParserVersion
 
 OUTLET = Outlet(
     slug="khaberain",
@@ -8,5 +8,18 @@ OUTLET = Outlet(
     source_names=("خَبَرَيْن", "خبرين"),
     capture_template="khaberain",
     article_url_pattern=r"^https?://(www\.)?khabaren\.net/news/[a-z0-9-]+/?$",
+    # The news listing (/news?page=<n>) is seen; category and author pages are leads.
+    listing_url_patterns=(
+        r"^https?://(www\.)?khabaren\.net/news/?(\?page=\d+)?$",
+        r"^https?://(www\.)?khabaren\.net/(categories|author)/[a-z0-9-]+/?$",
+    ),
+    pagination_pattern=r"/news\?page=\d+$",
+    # Feeds and sitemaps are unverified: the home page's <link rel="alternate">
+    # and robots.txt name them.
     section_pages=("https://khabaren.net/news",),
+    parser_versions=(
+        # The teaser ending in "اكتشف التفاصيل على خَبَرَيْن", the "التصنيف:" line
+        # and the share bar, as the captures show them.
+        ParserVersion("2024", cleanup_selectors=(".article-teaser", ".article-category", ".share-bar")),
+    ),
 )

@@ -1,0 +1,89 @@
+"""`scrapy crawlall`: every outlet spider in one process, then the per-outlet summary."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict
+
+from crawler.outlets import all_outlets
+from crawler.summary import format_summary
+
+
+def merged_stats(all_stats: list[dict]) -> dict:
+    """The numeric stats of several crawls added up (the summary reads counters only)."""
+    total: Counter = Counter()
+    for stats in all_stats:
+        for key, value in stats.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                total[key] += value
+    return dict(total)
+
+
+def failed(stats: dict) -> str | None:
+    """Why a crawl counts as failed, or None: it did not finish normally, or a
+    callback raised (a bug, not a bad page: those are rejected pages)."""
+    reason = stats.get("finish_reason")
+    if reason != "finished":
+        return f"finish reason {reason or 'unknown'}"
+    errors = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/") and isinstance(v, int))
+    if errors:
+        return f"{errors} spider exceptions"
+    return None
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+
+    def syntax(self) -> str:
+        return "[options]"
+
+    def short_desc(self) -> str:
+        return "Run every outlet spider in one process and print a per-outlet summary"
+
+    def long_desc(self) -> str:
+        return (
+            "Run the spider of every outlet described in crawler/outlets (not the generic "
+            "one) at the same time in one process, into the database of DATABASE_URL. Then "
+            "print the summary table of `scrapy replay`: new / updated / unchanged / "
+            "rejected articles per outlet. Exit status 1 if a spider failed to start, did "
+            "not finish normally or raised errors. -a NAME=VALUE goes to every spider "
+            "(e.g. -a since=2024-11-01)."
+        )
+
+    def add_options(self, parser):
+        super().add_options(parser)
+        parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
+                            help="set a spider argument (may be repeated)")
+
+    def process_options(self, args, opts):
+        super().process_options(args, opts)
+        try:
+            opts.spargs = arglist_to_dict(opts.spargs)
+        except ValueError:
+            raise UsageError("Invalid -a value, use -a NAME=VALUE", print_help=False)
+
+    def run(self, args, opts):
+        if args:
+            raise UsageError("crawlall takes no arguments")
+        if self.crawler_process is None:
+            raise UsageError("no crawler process")
+        crawlers = {}
+        for outlet in all_outlets():
+            crawler = self.crawler_process.create_crawler(outlet.slug)
+            self.crawler_process.crawl(crawler, **opts.spargs)
+            crawlers[outlet.slug] = crawler
+        self.crawler_process.start()
+
+        # A spider that could not start (bad arguments, broken settings) has no stats.
+        all_stats = {name: c.stats.get_stats() for name, c in crawlers.items() if c.spider is not None}
+        print(format_summary(merged_stats(list(all_stats.values()))))
+        problems = {name: failed(all_stats[name]) if name in all_stats else "did not start" for name in crawlers}
+        for name, why in problems.items():
+            if why:
+                print(f"{name}: failed ({why})")
+        if self.crawler_process.bootstrap_failed or any(problems.values()):
+            self.exitcode = 1
+        sys.stdout.flush()
