@@ -37,6 +37,13 @@ class ArticleItem:
     modified_at: datetime | None = None
     captured_at: datetime | None = None
     fetched_at: datetime | None = None  # when this run read the page
+    # For pages fetched over HTTP: the URL fetched (after redirects) and the
+    # response's status and validators, filled in by the incremental spider
+    # middleware; the storage pipeline keeps them in crawl_state with the article.
+    fetched_url: str | None = None
+    http_status: int | None = None
+    http_etag: str | None = None
+    http_last_modified: str | None = None
 
     section: str | None = None
     authors: list[str] = field(default_factory=list)

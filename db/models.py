@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, MetaData, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import GzippedBytes, UTCDateTime
@@ -84,6 +84,83 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 1 for the text first stored; each change of the text moves the previous
+    # one to article_versions under this number and adds one.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class ArticleVersion(Base):
+    """A text an article had before it changed: the row as it was, under the
+    version number it had in `articles`."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(Integer, ForeignKey("articles.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    subtitle: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When this text was fetched, and when a newer one replaced it.
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CrawlState(Base):
+    """What the last crawls learned about an article URL: the HTTP validators
+    for a conditional re-fetch, and which article it gave. Written in the same
+    transaction as the article, so it never claims a page whose article is
+    not stored."""
+
+    __tablename__ = "crawl_state"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    # Crawls load the state of a host at once (see crawler/middlewares/incremental.py).
+    host: Mapped[str] = mapped_column(Text, index=True)
+    outlet: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    # The Last-Modified header exactly as the server sent it, sent back in If-Modified-Since.
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Last run that listed or fetched it.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Last answer of the server: a 200 with the stored text, or a 304.
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    article_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+
+
+class CrawlRun(Base):
+    """One crawl: written when it starts, completed when it closes (a run
+    killed hard keeps `finished_at` NULL)."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    spider: Mapped[str] = mapped_column(Text, index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finish_reason: Mapped[str | None] = mapped_column(Text)
+    jobdir: Mapped[str | None] = mapped_column(Text)
+    requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    responses_304: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    new: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rejected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    response_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # JSON objects: {reason: count}, and every Scrapy stat of the run.
+    errors: Mapped[str | None] = mapped_column(Text)
+    stats: Mapped[str | None] = mapped_column(Text)
 
 
 class RejectedPageRow(Base):
@@ -104,4 +181,7 @@ class RejectedPageRow(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-__all__ = ["Base", "OutletRow", "Article", "RejectedPageRow", "LIST_SEPARATOR", "CAPTION_SEPARATOR"]
+__all__ = [
+    "Base", "OutletRow", "Article", "ArticleVersion", "CrawlState", "CrawlRun", "RejectedPageRow",
+    "LIST_SEPARATOR", "CAPTION_SEPARATOR",
+]

@@ -13,17 +13,28 @@ Dedupe rules for an article:
   flip the row back and forth on every crawl that sees both.)
 - else "new". Items repeated within a batch are matched against the rows the
   batch itself creates.
+
+When the text of a stored row changes (title, subtitle, body or dates), the
+previous text goes to `article_versions` under the row's version number, and
+the row's `version` goes up by one. Items fetched over HTTP (`fetched_url`
+set) also write their `crawl_state` row (validators, content hash, article id)
+in the same transaction: the state never names a page whose article was lost.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crawler.items import ArticleItem, RejectedPage
-from db.models import CAPTION_SEPARATOR, LIST_SEPARATOR, Article, OutletRow, RejectedPageRow
+from db.models import (
+    CAPTION_SEPARATOR, LIST_SEPARATOR, Article, ArticleVersion, CrawlRun, CrawlState, OutletRow, RejectedPageRow,
+)
 from db.session import outlet_row, upsert_insert
 from db.types import as_utc
 
@@ -40,6 +51,8 @@ CONTENT_FIELDS = (
 CAPTURE_FIELDS = ("input_ref", "captured_at")
 # Move on every sighting of the article.
 SIGHTING_FIELDS = ("last_seen_at", "fetched_at")
+# The text a reader sees: a change in one of them keeps the previous text in article_versions.
+VERSIONED_FIELDS = ("title", "subtitle", "body", "published_at", "modified_at")
 
 # Keeps the IN (...) lists well under the bound-parameter limits of both engines.
 LOOKUP_CHUNK = 500
@@ -125,12 +138,22 @@ class ArticleStore:
             new_records: list[dict] = []
             seen_ids: set[int] = set()
             changed_ids: set[int] = set()
+            versions: list[dict] = []
+            states: dict[str, tuple[ArticleItem, dict]] = {}
             statuses = []
             for item in items:
                 values = article_values(item)
                 record = by_url.get(item.url)
                 if record is not None:
+                    previous = {name: record[name] for name in (*VERSIONED_FIELDS, "content_hash", "fetched_at")}
                     status = replace_content(record, values)
+                    if status == UPDATED and "id" in record and any(
+                        previous[name] != record[name] for name in VERSIONED_FIELDS
+                    ):
+                        versions.append({
+                            **previous, "article_id": record["id"], "version": record["version"], "stored_at": now,
+                        })
+                        record["version"] += 1
                 elif item.content_hash and item.content_hash in by_hash:
                     record = by_hash[item.content_hash]
                     status = UNCHANGED
@@ -147,22 +170,60 @@ class ArticleStore:
                     seen_ids.add(record["id"])
                     if status == UPDATED:
                         changed_ids.add(record["id"])
+                if item.fetched_url:
+                    states[item.fetched_url] = (item, record)
                 statuses.append(status)
 
             self._write(session, new_records, [r for r in stored if r["id"] in seen_ids], changed_ids)
+            if versions:
+                session.execute(insert(ArticleVersion), versions)
+            self._write_states(session, states, now)
             self._resolve_rejects(session, items)
         return statuses
 
     def _write(self, session: Session, new: list[dict], seen: list[dict], changed_ids: set[int]) -> None:
-        """One bulk INSERT for the new rows, bulk UPDATEs by primary key for the others."""
+        """One bulk INSERT for the new rows (their ids noted in the records),
+        bulk UPDATEs by primary key for the others."""
         if new:
-            session.execute(insert(Article), new)
-        updated_fields = ("id", *CONTENT_FIELDS, *CAPTURE_FIELDS, *SIGHTING_FIELDS)
+            # Matched by URL (unique): a multi-row RETURNING need not keep the order.
+            result = session.execute(insert(Article).returning(Article.url, Article.id), new)
+            inserted = {url: row_id for url, row_id in result}
+            for record in new:
+                record["id"] = inserted[record["url"]]
+        updated_fields = ("id", *CONTENT_FIELDS, *CAPTURE_FIELDS, *SIGHTING_FIELDS, "version")
         updated = [{k: r[k] for k in updated_fields} for r in seen if r["id"] in changed_ids]
         sighted = [{k: r[k] for k in ("id", *SIGHTING_FIELDS)} for r in seen if r["id"] not in changed_ids]
         for params in (updated, sighted):
             if params:
                 session.execute(update(Article), params)
+
+    def _write_states(self, session: Session, states: dict[str, tuple[ArticleItem, dict]], now: datetime) -> None:
+        """Upsert the crawl_state rows of the fetched pages of a batch."""
+        if not states:
+            return
+        rows = [
+            {
+                "url": url,
+                "host": urlsplit(url).hostname or "",
+                "outlet": item.outlet,
+                "etag": item.http_etag,
+                "last_modified": item.http_last_modified,
+                "content_hash": item.content_hash,
+                "last_status": item.http_status,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "last_fetched_at": aware(item.fetched_at) or now,
+                "article_id": record["id"],
+            }
+            for url, (item, record) in states.items()
+        ]
+        table = CrawlState.__table__
+        upsert = upsert_insert(session.get_bind().dialect.name)(table)
+        refreshed = [c.name for c in table.columns if c.name not in ("url", "first_seen_at")]
+        statement = upsert.on_conflict_do_update(
+            index_elements=[table.c.url], set_={name: upsert.excluded[name] for name in refreshed},
+        )
+        session.execute(statement, rows)
 
     def write_rejects(self, pages: list[RejectedPage]) -> None:
         """Record rejected pages in one transaction; a page seen again counts one more attempt."""
@@ -243,3 +304,81 @@ class ArticleStore:
                     or_(RejectedPageRow.url.in_(urls), RejectedPageRow.input_ref.in_(refs))
                 )
             )
+
+
+@dataclass(frozen=True)
+class KnownPage:
+    """A fetched page whose article is stored: what a re-crawl needs to ask
+    for it conditionally, or to skip it."""
+
+    article_id: int
+    outlet: str | None
+    etag: str | None
+    last_modified: str | None
+    last_fetched_at: datetime | None
+
+
+class CrawlStateStore:
+    """Reads crawl_state for the incremental middleware and records the pages a
+    run found unchanged (answered 304, or skipped) in bulk."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def known_pages(self, host: str) -> dict[str, KnownPage]:
+        """Every page of a host that gave a stored article, by URL (one query)."""
+        query = select(
+            CrawlState.url, CrawlState.article_id, CrawlState.outlet, CrawlState.etag,
+            CrawlState.last_modified, CrawlState.last_fetched_at,
+        ).where(CrawlState.host == host, CrawlState.article_id.is_not(None))
+        with self.engine.connect() as connection:
+            return {
+                row.url: KnownPage(row.article_id, row.outlet, row.etag, row.last_modified, row.last_fetched_at)
+                for row in connection.execute(query)
+            }
+
+    def record_unchanged(self, not_modified: dict[str, tuple[int, datetime]],
+                         skipped: dict[str, tuple[int, datetime]]) -> None:
+        """One transaction: pages answered 304 (URL -> (article id, time)) move
+        `last_fetched_at`; those and the skipped ones move `last_seen_at`, with
+        their articles."""
+        if not not_modified and not skipped:
+            return
+        with Session(self.engine) as session, session.begin():
+            answered = [
+                {"url": url, "last_status": 304, "last_fetched_at": moment, "last_seen_at": moment}
+                for url, (_, moment) in not_modified.items()
+            ]
+            listed = [{"url": url, "last_seen_at": moment} for url, (_, moment) in skipped.items()]
+            seen: dict[int, datetime] = {}
+            for article_id, moment in (*not_modified.values(), *skipped.values()):
+                seen[article_id] = max(moment, seen.get(article_id, moment))
+            for params in (answered, listed):
+                if params:
+                    session.execute(update(CrawlState), params)
+            session.execute(update(Article), [{"id": key, "last_seen_at": moment} for key, moment in seen.items()])
+
+
+class CrawlRunLog:
+    """The crawl_runs rows: one inserted when a run starts, completed when it ends."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def start(self, spider: str, started_at: datetime, jobdir: str | None = None) -> int:
+        with self.engine.begin() as connection:
+            return connection.execute(
+                insert(CrawlRun).values(spider=spider, started_at=started_at, jobdir=jobdir).returning(CrawlRun.id)
+            ).scalar_one()
+
+    def finish(self, run_id: int, *, finished_at: datetime, finish_reason: str | None,
+               counters: dict[str, int], errors: dict[str, int], stats: dict) -> None:
+        values = {
+            **counters,
+            "finished_at": finished_at,
+            "finish_reason": finish_reason,
+            "errors": json.dumps(errors, sort_keys=True, ensure_ascii=False),
+            "stats": json.dumps(stats, sort_keys=True, ensure_ascii=False, default=str),
+        }
+        with self.engine.begin() as connection:
+            connection.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))

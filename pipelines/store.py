@@ -8,6 +8,13 @@ Stats it keeps (the replay/crawl summary reads them):
   articles/storage_batch_retries  batches that failed and were retried item by item
   articles/storage_lost     pages that could not even be recorded as rejected
 <outlet> is the slug of an outlet described in crawler/outlets, else "other".
+
+Articles fetched over HTTP carry their fetched URL and validators (filled in by
+crawler/middlewares/incremental.py); the store writes their crawl_state rows in
+the same transaction as the batch, so a page counts as known only once its
+article is stored. The batch is flushed when full and when the spider closes,
+which a first Ctrl-C or SIGTERM also does; a hard kill loses at most the
+unflushed batch, and those pages, unknown to crawl_state, are fetched again.
 """
 from __future__ import annotations
 
