@@ -1,17 +1,27 @@
 """From a saved page's bytes to an `ArticleItem`: the one entry point that the
-replay (and later WARC replay) use, so every saved format takes the same path."""
+replay of saved files and of WARC records use, so every saved format takes the same path."""
 from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from w3lib.url import safe_url_string
 
 from crawler.inputs import UnreadableInput, check_content, decode_text, maybe_gunzip
 from crawler.items import ArticleItem
+from crawler.outlets import by_url
 
 CAPTURE = "capture"
 HTML = "html"
+# A WARC file: its HTML response records are read as HTML pages (crawler.warc).
+WARC = "warc"
 
 
 def kind_of(name: str) -> str | None:
     """The saved-page kind a file name stands for, or None if not a page."""
     lower = name.lower()
+    if lower.endswith((".warc", ".warc.gz")):
+        return WARC
     if lower.endswith(".gz"):
         lower = lower[:-3]
     if lower.endswith(".txt"):
@@ -21,25 +31,65 @@ def kind_of(name: str) -> str | None:
     return None
 
 
-def read_saved_page(data: bytes, url: str, kind: str) -> ArticleItem:
-    """Parse one saved page. Raises `UnreadableInput` for input that is not a page."""
+def read_saved_page(
+    data: bytes, url: str, kind: str, *, encoding: str | None = None, fetched_at: datetime | None = None,
+) -> ArticleItem:
+    """Parse one saved page. Raises `UnreadableInput` for input that is not a page.
+
+    `url` is where the page was read from: a file, or the web URL of an
+    archived response. `encoding` is the charset an HTTP header declared for an
+    HTML page, if any; `fetched_at` is when it was fetched (an archived
+    response's date; it picks the outlet's parser version)."""
     data = maybe_gunzip(data)
     check_content(data)
     if kind == CAPTURE:
         from crawler.extraction.captures import parse_capture
 
-        text, encoding = decode_text(data)
+        text, text_encoding = decode_text(data)
         item = parse_capture(text, url)
-        if encoding != "utf-8":
-            item.warnings.append(f"decoded_as_{encoding}")
+        if text_encoding != "utf-8":
+            item.warnings.append(f"decoded_as_{text_encoding}")
     elif kind == HTML:
         from crawler.extraction.html import extract_html
 
-        item = extract_html(data, url)
-        # A saved page that names its own address is stored under it.
-        if item.canonical_url and item.canonical_url.startswith(("http://", "https://")):
-            item.url = item.canonical_url
+        item = extract_html(data, url, encoding=encoding, at=fetched_at)
+        item.url = stored_url(item.canonical_url, url)
+        # A page fetched from a known outlet's site is that outlet's, as in its crawl.
+        outlet = by_url(url) if _is_web(url) else None
+        if outlet:
+            item.outlet = outlet.slug
     else:
         raise UnreadableInput("unsupported_format", f"not a saved page type: {url}")
     item.input_ref = item.input_ref or url
+    item.fetched_at = item.fetched_at or fetched_at
     return item
+
+
+def stored_url(canonical: str | None, url: str) -> str:
+    """The URL an HTML page's article is stored under.
+
+    A saved file (`url` is not a web URL) is stored under the web address it
+    names as canonical. A fetched page (a live or archived response) is stored
+    under its canonical URL only when that is a page of the same site (for a
+    known outlet: one of its article URLs, not its home or a section), else
+    under the URL it was fetched from."""
+    if not canonical or not _is_web(canonical):
+        return url
+    if not _is_web(url):
+        return canonical
+    outlet = by_url(url)
+    if outlet:
+        same_page_kind = outlet.matches_domain(_host(canonical)) and outlet.is_article_url(canonical)
+    else:
+        site = _host(url).removeprefix("www.")
+        host = _host(canonical).removeprefix("www.")
+        same_page_kind = (host == site or host.endswith("." + site)) and bool(urlsplit(canonical).path.strip("/"))
+    return safe_url_string(canonical) if same_page_kind else url
+
+
+def _is_web(url: str) -> bool:
+    return url.startswith(("http://", "https://"))
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()

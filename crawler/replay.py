@@ -1,16 +1,28 @@
 """The spider behind `scrapy replay`: saved pages read through Scrapy's own
-engine (file:// downloads, middlewares, item pipelines, stats), like a live crawl."""
+engine (file:// downloads, middlewares, item pipelines, stats), like a live crawl.
+
+WARC files are read record by record: each HTTP 200 HTML response of an
+article page (by the rules of the crawl that fetched it) is one page (one
+`replay/files` count), read as saved HTML under its target URI with the
+WARC-Date as fetch time. Other records (requests,
+robots.txt, feeds, sitemaps, listings, 3xx/304/404/5xx answers) are skipped
+and counted under `replay/warc_skipped/<reason>`."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from w3lib.encoding import http_content_type_encoding
 
+from crawler.discovery import declares_article
 from crawler.inputs import UnreadableInput
 from crawler.items import RejectedPage
-from crawler.pages import kind_of, read_saved_page
+from crawler.outlets import by_url
+from crawler.pages import HTML, WARC, kind_of, read_saved_page
+from crawler.warc import RECORD_OFFSET, WarcResponseRecord, record_ref, scan_warc
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +47,16 @@ def iter_input_files(paths: list[str], extensions: list[str]):
 
 class ReplaySpider(scrapy.Spider):
     name = "replay"
-    custom_settings = {"ROBOTSTXT_OBEY": False}
+    custom_settings = {
+        "ROBOTSTXT_OBEY": False,
+        # Files need no politeness: no delays between reads.
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        # A replay reads files: nothing to archive again.
+        "WARC_ENABLED": False,
+        # file:// requests for single WARC records.
+        "DOWNLOAD_HANDLERS": {"file": "crawler.warc.ReplayFileDownloadHandler"},
+    }
 
     def __init__(self, paths: list[str] | str | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -48,6 +69,10 @@ class ReplaySpider(scrapy.Spider):
         max_bytes = self.settings.getint("DOWNLOAD_MAXSIZE")
         stats = self.crawler.stats
         for path, problem in iter_input_files(self.paths, extensions):
+            if problem is None and kind_of(path.name) == WARC:
+                for request_or_reject in self._warc_pages(path, max_bytes):
+                    yield request_or_reject
+                continue
             stats.inc_value("replay/files")
             uri = path.as_uri()
             if problem is None and max_bytes and path.stat().st_size > max_bytes:
@@ -60,31 +85,96 @@ class ReplaySpider(scrapy.Spider):
                 cb_kwargs={"kind": kind_of(path.name)}, dont_filter=True,
             )
 
+    def _warc_pages(self, path: Path, max_bytes: int):
+        """A request for each page record of a WARC file; a rejection for a
+        page over the size limit and for the unreadable rest of a file."""
+        stats = self.crawler.stats
+        stats.inc_value("replay/warc_files")
+        try:
+            for record in scan_warc(path):
+                skip = self._skip_reason(record)
+                if skip:
+                    stats.inc_value(f"replay/warc_skipped/{skip}")
+                    continue
+                stats.inc_value("replay/files")
+                ref = record_ref(path, record.offset)
+                if max_bytes and record.payload_length > max_bytes:
+                    detail = f"{record.payload_length} bytes, over DOWNLOAD_MAXSIZE ({max_bytes})"
+                    yield self._reject(record.target_uri, "too_large", detail, input_ref=ref)
+                    continue
+                yield scrapy.Request(
+                    ref, callback=self.parse_page, errback=self.on_error, dont_filter=True,
+                    cb_kwargs={"kind": HTML},
+                    meta={RECORD_OFFSET: record.offset, "page_url": record.target_uri,
+                          "fetched_at": record.fetched_at},
+                )
+        except UnreadableInput as exc:
+            stats.inc_value("replay/files")
+            yield self._reject(path.as_uri(), exc.reason, exc.detail)
+
+    @staticmethod
+    def _skip_reason(record: WarcResponseRecord) -> str | None:
+        """Why a response record is not an article page, or None if it is one."""
+        if record.status is None:
+            return "not_http"
+        if record.status != 200:
+            return f"status_{record.status}"
+        if not record.is_html():
+            return "not_html"
+        # The rule the outlet's crawl follows: only its article URLs are parsed
+        # as articles. Pages of other sites are judged by content (parse_page).
+        outlet = by_url(record.target_uri)
+        if outlet and outlet.article_url_pattern and not outlet.is_article_url(record.target_uri):
+            return "not_article"
+        return None
+
     @staticmethod
     def _problem_detail(path: Path, problem: str, max_bytes: int) -> str:
         if problem == "too_large":
             return f"{path.stat().st_size} bytes, over DOWNLOAD_MAXSIZE ({max_bytes})"
         if problem == "missing":
             return f"no such file or folder: {path}"
-        return f"not a saved page type (.txt, .html, .htm, .html.gz): {path.name}"
+        return f"not a saved page type (.txt, .html, .htm, .html.gz, .warc, .warc.gz): {path.name}"
 
-    def _reject(self, uri: str, reason: str, detail: str, raw: bytes | None = None) -> RejectedPage:
-        logger.warning("Rejected %s (%s): %s", uri, reason, detail)
-        return RejectedPage(url=uri, reason=reason, detail=detail, input_ref=uri, raw=raw)
+    def _reject(self, url: str, reason: str, detail: str, raw: bytes | None = None,
+                input_ref: str | None = None) -> RejectedPage:
+        logger.warning("Rejected %s (%s): %s", input_ref or url, reason, detail)
+        return RejectedPage(url=url, reason=reason, detail=detail, input_ref=input_ref or url, raw=raw)
 
     def parse_page(self, response: Response, kind: str):
+        # A WARC record is read under its target URI, with the charset its HTTP
+        # header declared; where it was read from is the record's file and offset.
+        input_ref = response.request.url
+        options = {}
+        if RECORD_OFFSET in response.meta:
+            if by_url(response.url) is None and not declares_article(response):
+                # A site without an outlet description: its crawl (the generic
+                # spider) took only pages that declare an article for articles.
+                self.crawler.stats.inc_value("replay/files", -1)
+                self.crawler.stats.inc_value("replay/warc_skipped/not_article")
+                return
+            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+            options = {"encoding": http_content_type_encoding(content_type),
+                       "fetched_at": response.meta.get("fetched_at")}
         try:
-            item = read_saved_page(response.body, response.url, kind)
+            item = read_saved_page(response.body, response.url, kind, **options)
         except UnreadableInput as exc:
-            yield self._reject(response.url, exc.reason, exc.detail, response.body)
+            yield self._reject(response.url, exc.reason, exc.detail, response.body, input_ref)
             return
         except Exception as exc:  # a parser bug must cost one page, not the run
-            logger.exception("Parser failed on %s", response.url)
-            yield self._reject(response.url, "parse_error", f"{type(exc).__name__}: {exc}", response.body)
+            logger.exception("Parser failed on %s", input_ref)
+            yield self._reject(response.url, "parse_error", f"{type(exc).__name__}: {exc}", response.body, input_ref)
             return
+        item.input_ref = input_ref
         item.raw = response.body
         yield item
 
     def on_error(self, failure):
-        url = failure.request.url
-        yield self._reject(url, "read_error", failure.getErrorMessage())
+        request = failure.request
+        if failure.check(UnreadableInput):
+            reason, detail = failure.value.reason, failure.value.detail
+        elif failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(failure.value):
+            reason, detail = "too_large", failure.getErrorMessage()
+        else:
+            reason, detail = "read_error", failure.getErrorMessage()
+        yield self._reject(request.meta.get("page_url") or request.url, reason, detail, input_ref=request.url)

@@ -51,3 +51,77 @@ EXTENSIONS = {"crawler.extensions.ProgressLine": 500}
 # The progress line is for interactive commands (replay); crawls log instead.
 PROGRESS_ENABLED = False
 PROGRESS_INTERVAL = 1.0
+
+# --- Raw archive (WARC) ------------------------------------------------------
+# Every HTTP response of a crawl, with its request, is written to WARC files
+# (crawler/middlewares/warc.py): one set of files per run, the next file once
+# one reaches WARC_MAX_SIZE bytes. `scrapy replay` reads .warc / .warc.gz files
+# and archives nothing.
+WARC_ENABLED = True
+WARC_DIR = "data/warc"
+WARC_MAX_SIZE = 100 * 1024 * 1024
+DOWNLOADER_MIDDLEWARES = {
+    **globals().get("DOWNLOADER_MIDDLEWARES", {}),
+    # On the downloader side: it sees each response before retries, redirects
+    # and decompression, as it came off the wire.
+    "crawler.middlewares.warc.WarcArchiveMiddleware": 950,
+}
+REPLAY_EXTENSIONS = [*REPLAY_EXTENSIONS, ".warc", ".warc.gz"]
+
+# --- Incremental crawls and crawl runs ----------------------------------------
+# crawler/middlewares/incremental.py: article pages known to crawl_state are
+# asked for with If-None-Match / If-Modified-Since (a 304 ends there), or not
+# at all when INCREMENTAL_SKIP_KNOWN is on and discovery's `lastmod` is no later
+# than the last fetch. Spiders mark article requests with meta `article=True`
+# and pass sitemap/Atom modification times in meta `lastmod` (see the module).
+# crawler/middlewares/runs.py: a crawl_runs row per run; a JOBDIR resumes a
+# paused run and starts over from the entry points after a crash.
+INCREMENTAL_ENABLED = True
+INCREMENTAL_SKIP_KNOWN = True
+CRAWL_RUNS_ENABLED = True
+SCHEDULER = "crawler.middlewares.runs.ResumableScheduler"
+DOWNLOADER_MIDDLEWARES = {
+    **globals().get("DOWNLOADER_MIDDLEWARES", {}),
+    # Above RedirectMiddleware (600), so it sees a 3xx first and clears the
+    # validators the redirected request would copy.
+    "crawler.middlewares.incremental.IncrementalMiddleware": 650,
+}
+SPIDER_MIDDLEWARES = {
+    **globals().get("SPIDER_MIDDLEWARES", {}),
+    "crawler.middlewares.incremental.HttpValidatorsMiddleware": 950,
+}
+EXTENSIONS = {**EXTENSIONS, "crawler.middlewares.runs.CrawlRunRecorder": 600}
+
+# --- Live crawls: discovery, politeness, retries (crawler/spiders, crawler/discovery.py) ---
+# Dated feed and sitemap entries older than this are skipped (0: no window);
+# `scrapy crawl <spider> -a since=2024-11-01` sets the start of the window instead.
+DISCOVERY_MAX_AGE_DAYS = 2
+# Links followed from an entry point (robots.txt, home page, feeds, sitemaps,
+# section pages): 1 = only the articles they name; 3 also reaches the articles
+# of tag pages linked from related stories.
+DISCOVERY_DEPTH = 3
+# Pages of one listing read through its rel="next" links (or numbered page links).
+DISCOVERY_MAX_PAGES = 3
+# robots.txt is obeyed (above); AutoThrottle adapts the delay to each site's
+# latency, starting slow; at most CONCURRENT_REQUESTS_PER_DOMAIN (above) at once.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 0.5
+# Server errors, 429 and timeouts are retried with backoff (crawler/middlewares/backoff.py):
+# Retry-After if sent, else RETRY_BACKOFF_BASE * 2**n seconds, at most RETRY_BACKOFF_MAX.
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 520, 521, 522, 524, 408]
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 120.0
+# Tests only: route every request to a local fixture server (crawler/middlewares/routing.py),
+# e.g. -s FIXTURE_SERVER=http://127.0.0.1:8765. Unset in real crawls.
+FIXTURE_SERVER = None
+DOWNLOADER_MIDDLEWARES = {
+    **globals().get("DOWNLOADER_MIDDLEWARES", {}),
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
+    # Last of all: everything else sees the real URLs.
+    "crawler.middlewares.routing.FixtureRoutingMiddleware": 990,
+}

@@ -21,15 +21,17 @@ class Command(ScrapyCommand):
         return "[options] [PATH ...]"
 
     def short_desc(self) -> str:
-        return "Replay saved pages (text captures, HTML) into the database"
+        return "Replay saved pages (text captures, HTML, WARC archives) into the database"
 
     def long_desc(self) -> str:
         return (
             "Replay saved pages offline through the same engine, middlewares, item "
             "pipelines and stats as a live crawl. PATH is a file or a folder (read "
-            "recursively) of .txt text captures and .html/.htm/.html.gz pages; default: "
-            "seeds/. The database is DATABASE_URL (environment or setting), by default "
-            "a SQLite file under data/. Exit status 0 only if every file was stored."
+            "recursively) of .txt text captures, .html/.htm/.html.gz pages and .warc/.warc.gz "
+            "archives of crawls (each HTML 200 response of an article URL counts as a page; "
+            "other records are skipped); default: seeds/. The database is DATABASE_URL "
+            "(environment or setting), by default a SQLite file under data/. Exit status 0 "
+            "only if every file (every WARC page) was stored."
         )
 
     def add_options(self, parser):
@@ -59,7 +61,18 @@ class Command(ScrapyCommand):
             print(format_stored_since(database_url(crawler.settings), started))
         files = stats.get("replay/files", 0)
         stored = sum(row[k] for row in outlet_counts(stats).values() for k in ("new", "updated", "unchanged"))
+        if stats.get("replay/warc_files"):
+            print(warc_line(stats))
         print(f"{files} files read, {stored} stored, {stats.get('articles/rejected', 0)} rejected")
         if self.crawler_process.bootstrap_failed or stats.get("articles/rejected", 0) or stored != files:
             self.exitcode = 1
         sys.stdout.flush()
+
+
+def warc_line(stats: dict) -> str:
+    """`2 WARC files, 31 records skipped: not_html 12, status_404 2, ...`"""
+    prefix = "replay/warc_skipped/"
+    skipped = {key[len(prefix):]: n for key, n in stats.items() if key.startswith(prefix)}
+    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items()))
+    line = f"{stats['replay/warc_files']} WARC files, {sum(skipped.values())} records skipped"
+    return f"{line}: {reasons}" if reasons else line

@@ -1,0 +1,169 @@
+"""Reading WARC files back for `scrapy replay`.
+
+A WARC file is scanned once, record by record, without keeping it in memory:
+each response record becomes a `WarcResponseRecord` (where it is, what it
+answered). The replay spider then requests the records it keeps as
+`file:///…/x.warc.gz#offset=N` URLs; `ReplayFileDownloadHandler` answers such a
+request with the record's HTTP response (status, headers, body as archived,
+under its target URI), so the record goes through the downloader middlewares
+(decompression included) like the live response did.
+
+The writing side is `crawler.middlewares.warc`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from scrapy.core.downloader.handlers.file import FileDownloadHandler
+from scrapy.http import Headers, HtmlResponse, Request, Response
+from scrapy.responsetypes import responsetypes
+from scrapy.utils.asyncio import run_in_thread
+from w3lib.url import file_uri_to_path
+from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
+
+from crawler.inputs import UnreadableInput
+
+# Request meta key: the offset of the WARC record a `file://` request reads.
+RECORD_OFFSET = "warc_record_offset"
+
+
+@dataclass(frozen=True)
+class WarcResponseRecord:
+    offset: int  # where the record starts in the file (a gzip member of its own in .warc.gz)
+    target_uri: str
+    warc_date: str
+    status: int | None  # None: not an HTTP response (a dns: or ftp: record)
+    headers: Headers
+    payload_length: int  # the HTTP body as archived (before any Content-Encoding is undone)
+
+    @property
+    def fetched_at(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.warc_date)
+        except ValueError:
+            return None
+
+    def is_html(self) -> bool:
+        """Whether Scrapy makes an HtmlResponse of it once any Content-Encoding
+        is undone, as it did of the live answer."""
+        content_type = self.headers.get(b"Content-Type")
+        if content_type:
+            return responsetypes.from_content_type(content_type) is HtmlResponse
+        return responsetypes.from_args(url=self.target_uri) is HtmlResponse
+
+
+def record_ref(path: Path, offset: int) -> str:
+    """Where a record is: the file's URI with the record offset as fragment."""
+    return f"{path.as_uri()}#offset={offset}"
+
+
+def scan_warc(path: Path) -> Iterator[WarcResponseRecord]:
+    """Yield every response record of a WARC file, in file order. Raises
+    `UnreadableInput("corrupt_warc", ...)` where the file stops being readable
+    (after yielding the records before that point), `UnreadableInput("empty")`
+    for an empty file."""
+    if path.stat().st_size == 0:
+        raise UnreadableInput("empty", f"{path.name}: an empty WARC file")
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        try:
+            for record in records:
+                # warcio takes text that is not a WARC record for an old ARC record.
+                if record.format != "warc":
+                    raise UnreadableInput("corrupt_warc", f"{path.name}: no WARC record at offset {records.offset}")
+                http = record.http_headers
+                entry = dict(
+                    target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
+                    warc_date=record.rec_headers.get_header("WARC-Date") or "",
+                    status=_status(http.get_statuscode()) if http else None,
+                    headers=scrapy_headers(http.headers) if http else Headers(),
+                    payload_length=record.length - http.total_len if http else record.length,
+                )
+                # Reads the rest of the record, which tells where it started.
+                offset = records.get_record_offset()
+                _check_complete(record, path, offset)
+                if record.rec_type == "response":
+                    yield WarcResponseRecord(offset=offset, **entry)
+        except UnreadableInput:
+            raise
+        # Damaged input makes the parser fail in many ways (a truncated header
+        # gives a None where a string was expected): every one is a corrupt file.
+        except Exception as exc:
+            raise UnreadableInput(
+                "corrupt_warc", f"{path.name}: unreadable from offset {records.offset}: {_describe(exc)}"
+            ) from None
+
+
+def read_response_record(path: Path, offset: int, request: Request) -> Response:
+    """The HTTP response a response record holds, as Scrapy's downloader would
+    have handed it over: framing undone, Content-Encoding left for
+    HttpCompressionMiddleware, under the record's target URI."""
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(offset)
+            record = next(iter(ArchiveIterator(stream)))
+            if record.rec_type != "response" or not record.http_headers:
+                raise UnreadableInput("corrupt_warc", f"no HTTP response record at offset {offset} of {path.name}")
+            http = record.http_headers
+            body_stream = record.raw_stream
+            if (http.get_header("Transfer-Encoding") or "").lower() == "chunked":
+                body_stream = ChunkedDataReader(body_stream)
+            body = body_stream.read()
+            _check_complete(record, path, offset)
+            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+            status = int(http.get_statuscode())
+    except UnreadableInput:
+        raise
+    except Exception as exc:  # as in scan_warc: any failure on damaged input
+        raise UnreadableInput("corrupt_warc", f"record at offset {offset} of {path.name}: {_describe(exc)}") from None
+    headers = scrapy_headers(h for h in http.headers if h[0].lower() != "transfer-encoding")
+    response_class = responsetypes.from_args(headers=headers, url=uri, body=body)
+    return response_class(
+        url=uri, status=status, headers=headers, body=body,
+        request=request, protocol=http.protocol or None, flags=["warc"],
+    )
+
+
+class ReplayFileDownloadHandler(FileDownloadHandler):
+    """`file://` downloads for the replay: a request carrying `RECORD_OFFSET`
+    in its meta reads that one WARC record, any other reads the whole file."""
+
+    async def download_request(self, request: Request) -> Response:
+        offset = request.meta.get(RECORD_OFFSET)
+        if offset is None:
+            return await super().download_request(request)
+        path = Path(file_uri_to_path(request.url.split("#", 1)[0]))
+        return await run_in_thread(read_response_record, path, offset, request)
+
+
+def _check_complete(record, path: Path, offset: int) -> None:
+    """A record cut short (a crash while writing, a truncated copy) decompresses
+    without complaint: its block is shorter than its Content-Length says."""
+    missing = getattr(record.raw_stream, "limit", 0)
+    if missing:
+        raise UnreadableInput(
+            "corrupt_warc", f"{path.name}: record at offset {offset} is cut short ({missing} bytes missing)"
+        )
+
+
+def scrapy_headers(pairs) -> Headers:
+    headers = Headers()
+    for name, value in pairs:
+        headers.appendlist(name, value)
+    return headers
+
+
+def _status(code: str) -> int | None:
+    try:
+        return int(code)
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
