@@ -28,6 +28,8 @@ from lxml import etree
 from scrapy.http import Response
 from w3lib.url import safe_url_string
 
+from crawler.extraction.html import walk_json_ld
+
 # Link targets that are never pages (images, media, documents, archives).
 _FILE_EXTENSION = re.compile(
     r"\.(jpe?g|png|gif|webp|svg|ico|bmp|tiff?|mp[34]|m4[av]|webm|avi|mov|wmv|flv|ogg|wav|"
@@ -254,18 +256,6 @@ def page_links(response: Response) -> PageLinks:
     return found
 
 
-def _walk(value):
-    """Top-level JSON-LD objects, lists and `@graph` members included (not the
-    objects nested in properties, like the items of a listing's ItemList)."""
-    if isinstance(value, list):
-        for entry in value:
-            yield from _walk(entry)
-    elif isinstance(value, dict):
-        yield value
-        if "@graph" in value:
-            yield from _walk(value["@graph"])
-
-
 def _is_article_type(declared) -> bool:
     names = declared if isinstance(declared, list) else [declared]
     for name in names:
@@ -289,6 +279,6 @@ def declares_article(response: Response) -> bool:
             data = json.loads(script.strip().removeprefix("<!--").removesuffix("-->"), strict=False)
         except ValueError:
             continue
-        if any(_is_article_type(obj.get("@type")) for obj in _walk(data)):
+        if any(_is_article_type(obj.get("@type")) for obj in walk_json_ld(data)):
             return True
     return False

@@ -180,6 +180,24 @@ def test_crawlall_runs_every_outlet_spider_and_prints_the_summary(server, tmp_pa
     assert not any(server.requests_for(h) for h in generic_hosts)
 
 
+def test_crawlall_gives_each_spider_its_own_job_directory(server, tmp_path):
+    server.reset()
+    db_url = f"sqlite:///{tmp_path / 'news.db'}"
+    jobdir = tmp_path / "job"
+    args = ("crawlall", "-a", f"since={window_start(OUTLET_HOSTS[0])}", "-s", f"JOBDIR={jobdir}",
+            *fixture_settings(server, tmp_path))
+    first = run_scrapy(db_url, *args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    outlets = sorted(load_expected(h)["outlet"] for h in OUTLET_HOSTS)
+    assert sorted(p.name for p in jobdir.iterdir()) == outlets
+    assert all((jobdir / slug / "run.closed").exists() for slug in outlets)
+    stored = len(db_rows(db_url))
+    second = run_scrapy(db_url, *args)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "Traceback" not in second.stderr
+    assert len(db_rows(db_url)) == stored
+
+
 def test_crawlall_into_postgresql_gives_the_same_rows(server, sqlite_crawls, postgres_server, tmp_path):
     server.reset()
     pg_url = postgres_server.create_database("crawl_fixture_sites")

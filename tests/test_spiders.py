@@ -209,7 +209,7 @@ def test_a_parser_failure_is_a_rejected_page_not_a_crash(monkeypatch):
     def broken(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(base, "extract_html", broken)
+    monkeypatch.setattr(base, "read_saved_page", broken)
     spider = outlet_spider("aawsat")
     response = fixture_response("aawsat.com", load_expected("aawsat.com")["articles"][0]["path"])
     rejected = spider.article_item(response)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.conf import arglist_to_dict
 
 from crawler.outlets import all_outlets
@@ -70,9 +72,15 @@ class Command(ScrapyCommand):
             raise UsageError("crawlall takes no arguments")
         if self.crawler_process is None:
             raise UsageError("no crawler process")
+        # One job directory per spider: a shared one would mix their queues.
+        jobdir = self.settings.get("JOBDIR")
         crawlers = {}
         for outlet in all_outlets():
             crawler = self.crawler_process.create_crawler(outlet.slug)
+            if jobdir:
+                # Above "cmdline", or crawl() merges the shared -s JOBDIR back in.
+                crawler.settings.set("JOBDIR", str(Path(jobdir) / outlet.slug),
+                                     priority=SETTINGS_PRIORITIES["cmdline"] + 1)
             self.crawler_process.crawl(crawler, **opts.spargs)
             crawlers[outlet.slug] = crawler
         self.crawler_process.start()

@@ -259,15 +259,16 @@ def _json_ld_objects(tree) -> list:
     return objects
 
 
-def _walk(value):
-    """Every object in a JSON-LD value, lists and `@graph` included."""
+def walk_json_ld(value):
+    """Every top-level object in a JSON-LD value, lists and `@graph` members
+    included (not objects nested in properties)."""
     if isinstance(value, list):
         for entry in value:
-            yield from _walk(entry)
+            yield from walk_json_ld(entry)
     elif isinstance(value, dict):
         yield value
         if "@graph" in value:
-            yield from _walk(value["@graph"])
+            yield from walk_json_ld(value["@graph"])
 
 
 def _types(obj: dict) -> set[str]:
@@ -284,7 +285,7 @@ def _json_ld_article(tree, url: str) -> tuple[dict, dict[str, dict]]:
     """The page's own article object (empty if none) and the objects by `@id`.
     Of several articles (related stories are listed too), the one naming this
     page's address wins, else the first."""
-    objects = list(_walk(_json_ld_objects(tree)))
+    objects = list(walk_json_ld(_json_ld_objects(tree)))
     graph = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
     articles = [obj for obj in objects if any(map(_is_article_type, _types(obj)))]
     if not articles:

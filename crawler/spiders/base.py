@@ -46,9 +46,10 @@ from w3lib.url import safe_url_string
 from crawler.discovery import (
     Entry, is_recent, page_links, parse_feed, parse_sitemap, resolve_since, robots_sitemaps,
 )
-from crawler.extraction.html import extract_html
+from crawler.inputs import UnreadableInput
 from crawler.items import ArticleItem, RejectedPage
 from crawler.middlewares.incremental import ARTICLE_META, LASTMOD_META
+from crawler.pages import HTML, read_saved_page
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +103,6 @@ class NewsSpider(scrapy.Spider):
     @property
     def home_callback(self):
         return self.parse_listing
-
-    def item_url(self, item: ArticleItem, response: Response) -> str:
-        """The URL an article is stored under: its canonical URL when that is
-        an article URL of the same site, else the URL fetched."""
-        return response.url
 
     # --- start ------------------------------------------------------------------
 
@@ -219,12 +215,14 @@ class NewsSpider(scrapy.Spider):
         fetched_at = datetime.now(timezone.utc)
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         try:
-            item = extract_html(response.body, response.url, encoding=http_content_type_encoding(content_type),
-                                at=fetched_at)
+            # The replay's path for saved HTML: one rule for extraction and stored URL.
+            item = read_saved_page(response.body, response.url, HTML,
+                                   encoding=http_content_type_encoding(content_type), fetched_at=fetched_at)
+        except UnreadableInput as exc:
+            return self._reject(response.url, exc.reason, exc.detail, response.body)
         except Exception as exc:  # a parser bug must cost one page, not the run
             logger.exception("Parser failed on %s", response.url)
             return self._reject(response.url, "parse_error", f"{type(exc).__name__}: {exc}", response.body)
-        item.url = self.item_url(item, response)
         item.input_ref = response.url
         item.fetched_at = fetched_at
         item.raw = response.body

@@ -15,7 +15,6 @@ from scrapy.http import Response
 from w3lib.url import safe_url_string
 
 from crawler.discovery import declares_article
-from crawler.items import ArticleItem
 from crawler.spiders.base import NewsSpider
 
 # Path segments that are never articles nor listings of them (admin, APIs, comment feeds).
@@ -53,12 +52,6 @@ class GenericSpider(NewsSpider):
 
     def is_article_response(self, response: Response) -> bool:
         return declares_article(response)
-
-    def item_url(self, item: ArticleItem, response: Response) -> str:
-        canonical = item.canonical_url
-        if canonical and self.on_site(canonical) and urlsplit(canonical).path.strip("/"):
-            return safe_url_string(canonical)
-        return response.url
 
 
 def same_site(url: str, host: str) -> bool:

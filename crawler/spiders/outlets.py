@@ -8,10 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from scrapy.http import Response
-from w3lib.url import safe_url_string
 
-from crawler.items import ArticleItem
 from crawler.outlets import Outlet, all_outlets
 from crawler.spiders.base import NewsSpider
 
@@ -47,12 +44,6 @@ class OutletSpider(NewsSpider):
 
     def is_pagination_url(self, url: str) -> bool:
         return self.outlet.is_pagination_url(url)
-
-    def item_url(self, item: ArticleItem, response: Response) -> str:
-        canonical = item.canonical_url
-        if canonical and self.on_site(canonical) and self.outlet.is_article_url(canonical):
-            return safe_url_string(canonical)
-        return response.url
 
 
 def _host(url: str) -> str:
