@@ -45,9 +45,12 @@ STORAGE_BATCH_SIZE = 100
 VALIDATION_MIN_BODY_WORDS = 20
 
 # File types `scrapy replay` reads from folders.
-REPLAY_EXTENSIONS = [".txt", ".html", ".htm", ".html.gz", ".htm.gz"]
+REPLAY_EXTENSIONS = [".txt", ".html", ".htm", ".html.gz", ".htm.gz", ".warc", ".warc.gz"]
 
-EXTENSIONS = {"crawler.extensions.ProgressLine": 500}
+EXTENSIONS = {
+    "crawler.extensions.ProgressLine": 500,
+    "crawler.middlewares.runs.CrawlRunRecorder": 600,
+}
 # The progress line is for interactive commands (replay); crawls log instead.
 PROGRESS_ENABLED = False
 PROGRESS_INTERVAL = 1.0
@@ -60,13 +63,6 @@ PROGRESS_INTERVAL = 1.0
 WARC_ENABLED = True
 WARC_DIR = "data/warc"
 WARC_MAX_SIZE = 100 * 1024 * 1024
-DOWNLOADER_MIDDLEWARES = {
-    **globals().get("DOWNLOADER_MIDDLEWARES", {}),
-    # On the downloader side: it sees each response before retries, redirects
-    # and decompression, as it came off the wire.
-    "crawler.middlewares.warc.WarcArchiveMiddleware": 950,
-}
-REPLAY_EXTENSIONS = [*REPLAY_EXTENSIONS, ".warc", ".warc.gz"]
 
 # --- Incremental crawls and crawl runs ----------------------------------------
 # crawler/middlewares/incremental.py: article pages known to crawl_state are
@@ -80,17 +76,9 @@ INCREMENTAL_ENABLED = True
 INCREMENTAL_SKIP_KNOWN = True
 CRAWL_RUNS_ENABLED = True
 SCHEDULER = "crawler.middlewares.runs.ResumableScheduler"
-DOWNLOADER_MIDDLEWARES = {
-    **globals().get("DOWNLOADER_MIDDLEWARES", {}),
-    # Above RedirectMiddleware (600), so it sees a 3xx first and clears the
-    # validators the redirected request would copy.
-    "crawler.middlewares.incremental.IncrementalMiddleware": 650,
-}
 SPIDER_MIDDLEWARES = {
-    **globals().get("SPIDER_MIDDLEWARES", {}),
     "crawler.middlewares.incremental.HttpValidatorsMiddleware": 950,
 }
-EXTENSIONS = {**EXTENSIONS, "crawler.middlewares.runs.CrawlRunRecorder": 600}
 
 # --- Live crawls: discovery, politeness, retries (crawler/spiders, crawler/discovery.py) ---
 # Dated feed and sitemap entries older than this are skipped (0: no window);
@@ -118,10 +106,17 @@ RETRY_BACKOFF_MAX = 120.0
 # Tests only: route every request to a local fixture server (crawler/middlewares/routing.py),
 # e.g. -s FIXTURE_SERVER=http://127.0.0.1:8765. Unset in real crawls.
 FIXTURE_SERVER = None
+
+# --- Downloader middlewares of the sections above, in one place ---------------
 DOWNLOADER_MIDDLEWARES = {
-    **globals().get("DOWNLOADER_MIDDLEWARES", {}),
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
+    # Above RedirectMiddleware (600), so it sees a 3xx first and clears the
+    # validators the redirected request would copy.
+    "crawler.middlewares.incremental.IncrementalMiddleware": 650,
+    # On the downloader side: it sees each response before retries, redirects
+    # and decompression, as it came off the wire.
+    "crawler.middlewares.warc.WarcArchiveMiddleware": 950,
     # Last of all: everything else sees the real URLs.
     "crawler.middlewares.routing.FixtureRoutingMiddleware": 990,
 }
