@@ -2,7 +2,7 @@
 
 List-valued fields (authors, tags, outlet domains, warnings) are stored as text
 joined with "; " so plain SQL can search them with LIKE on both engines;
-captions are joined with newlines because they are sentences. See db/SCHEMA.md.
+captions are joined with newlines because they are sentences. See the README (Database).
 Schema changes go through a new Alembic revision in db/migrations/versions.
 """
 from __future__ import annotations
