@@ -18,8 +18,11 @@ OUTLET = Outlet(
     # and robots.txt name them.
     section_pages=("https://khabaren.net/news",),
     parser_versions=(
-        # The teaser ending in "اكتشف التفاصيل على خَبَرَيْن", the "التصنيف:" line
-        # and the share bar, as the captures show them.
-        ParserVersion("2024", cleanup_selectors=(".article-teaser", ".article-category", ".share-bar")),
+        # The teaser ending in "اكتشف التفاصيل على خَبَرَيْن", the "التصنيف:" line,
+        # the share bar and the original CNN headline above the body, as the
+        # captures show them.
+        ParserVersion("2024", cleanup_selectors=(
+            ".article-teaser", ".article-category", ".share-bar", ".article-original-title",
+        )),
     ),
 )
