@@ -1,8 +1,13 @@
 """Database URL, engines and schema setup (Alembic migrations + outlet rows)."""
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import os
+import shutil
+import tempfile
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -78,11 +83,37 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def migrations_dir() -> Path:
+    """The Alembic scripts as a real directory: Alembic reads files, and a
+    scrapyd deploy imports this package from a zipped egg."""
+    if MIGRATIONS_DIR.is_dir():
+        return MIGRATIONS_DIR
+    return _extracted_migrations()
+
+
+@functools.cache
+def _extracted_migrations() -> Path:
+    target = Path(tempfile.mkdtemp(prefix="news-migrations-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    _copy_resources(resources.files("db") / "migrations", target)
+    return target
+
+
+def _copy_resources(source, target: Path) -> None:
+    for entry in source.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                (target / entry.name).mkdir()
+                _copy_resources(entry, target / entry.name)
+        else:
+            (target / entry.name).write_bytes(entry.read_bytes())
+
+
 def alembic_config(connection=None) -> Config:
     """An Alembic configuration built in code, so migrations run from an
     installed package and from any working directory."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     if connection is not None:
         config.attributes["connection"] = connection
     return config
