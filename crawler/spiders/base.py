@@ -224,7 +224,6 @@ class NewsSpider(scrapy.Spider):
             logger.exception("Parser failed on %s", response.url)
             return self._reject(response.url, "parse_error", f"{type(exc).__name__}: {exc}", response.body)
         item.input_ref = response.url
-        item.fetched_at = fetched_at
         item.raw = response.body
         if self.outlet_slug:
             item.outlet = self.outlet_slug
