@@ -146,3 +146,11 @@ def test_unsupported_or_missing_path_given_by_name_is_rejected(tmp_path, name):
     assert result.returncode == 1
     reason = "unsupported_format" if name == "notes.md" else "missing"
     assert reason in result.stdout
+
+
+def test_replay_logs_warnings_only_unless_asked_and_enables_its_progress_line(tmp_path):
+    quiet = run_replay(f"sqlite:///{tmp_path / 'a.db'}", SEEDS)
+    assert quiet.returncode == 0 and " INFO: " not in quiet.stderr, quiet.stderr[-2000:]
+    verbose = run_replay(f"sqlite:///{tmp_path / 'b.db'}", SEEDS, extra=("-L", "INFO"))
+    assert " INFO: " in verbose.stderr
+    assert "crawler.extensions.ProgressLine" in verbose.stderr

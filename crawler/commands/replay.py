@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.replay import ReplaySpider
 from crawler.summary import format_summary, outlet_counts
@@ -15,7 +16,9 @@ from crawler.summary import format_summary, outlet_counts
 
 class Command(ScrapyCommand):
     requires_project = True
-    default_settings = {"LOG_LEVEL": "WARNING", "PROGRESS_ENABLED": True}
+    # An interactive command: a progress line and the summary, warnings only in
+    # the log. Above the project's settings, below -L / -s on the command line.
+    interactive_settings = {"LOG_LEVEL": "WARNING", "PROGRESS_ENABLED": True}
 
     def syntax(self) -> str:
         return "[options] [PATH ...]"
@@ -41,6 +44,9 @@ class Command(ScrapyCommand):
 
     def process_options(self, args, opts):
         super().process_options(args, opts)
+        for name, value in self.interactive_settings.items():
+            if self.settings.getpriority(name) < SETTINGS_PRIORITIES["cmdline"]:
+                self.settings.set(name, value, priority=SETTINGS_PRIORITIES["project"] + 1)
         if opts.database:
             os.environ["DATABASE_URL"] = opts.database
 
