@@ -28,7 +28,7 @@ from lxml import etree
 from scrapy.http import Response
 from w3lib.url import safe_url_string
 
-from crawler.extraction.html import walk_json_ld
+from crawler.extraction.page import walk_json_ld
 
 # Link targets that are never pages (images, media, documents, archives).
 _FILE_EXTENSION = re.compile(
