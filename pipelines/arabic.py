@@ -2,7 +2,8 @@
 folded search form.
 
 - `repair_mojibake`: UTF-8 Arabic that was decoded as Windows-1256 (`ط§ظ„...`)
-  is re-decoded run by run, so clean lines beside it are never touched.
+  or as Windows-1252/Latin-1 (`Ø§Ù„...`) is decoded again, run by run or line
+  by line, so clean text beside it is never touched.
 - `normalize_text` / `normalize_paragraphs`: the display form stored in the
   article fields.
 - `fold_letters` / `fold_for_search`: spelling variants folded together, for
@@ -13,6 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ftfy import fix_encoding
+from ftfy.chardata import CHARMAP_ENCODINGS
+
 from crawler.items import ArticleItem
 from pipelines.base import Normalizer
 
@@ -21,10 +25,17 @@ _ARABIC_LETTER_RE = re.compile(f"[{ARABIC_LETTER}]")
 _DIACRITICS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed"
 
 # --- mojibake -------------------------------------------------------------
+# Two kinds, each repaired only where the text shows it: UTF-8 Arabic read as
+# Windows-1256 (`ط§ظ„`, our own decoder), and UTF-8 read as a Latin code page
+# (`Ø§Ù„` in Windows-1252 or Latin-1, and ftfy's other code pages; ftfy).
+
+
+def _images(encoding: str, first: int, last: int) -> str:
+    return bytes(range(first, last + 1)).decode(encoding)
 
 
 def _cp1256_images(first: int, last: int) -> str:
-    return re.escape(bytes(range(first, last + 1)).decode("cp1256"))
+    return re.escape(_images("cp1256", first, last))
 
 
 # How each UTF-8 byte class looks once decoded as cp1256 (Python's cp1256
@@ -36,12 +47,15 @@ _LEAD4 = f"[{_cp1256_images(0xF0, 0xF4)}]"
 # One encoded character; a bare `ط` is `ح` (D8 AD) whose invisible soft hyphen
 # (AD) was dropped when the text was copied.
 _MOJIBAKE_CHAR = f"(?:{_LEAD2}{_CONT}|{_LEAD3}{_CONT}{{2}}|{_LEAD4}{_CONT}{{3}}|ط(?!{_CONT}))"
-# A run: encoded characters with only ASCII (identical in both encodings) between them.
-_MOJIBAKE_RUN = re.compile(f"{_MOJIBAKE_CHAR}(?:[ -~]*+{_MOJIBAKE_CHAR})*")
-# Every Arabic letter encodes as D8/D9 + continuation byte: `ط`/`ظ` + an image.
-_MOJIBAKE_HINT = re.compile(f"[طظ]{_CONT}")
+# A run: encoded characters with only ASCII (identical in both encodings)
+# between them. It never starts inside a clean word (`فقط` before a run, `ضغط،`):
+# most Arabic letters are lead-byte images, so a clean letter would join it.
+_MOJIBAKE_RUN = re.compile(f"(?<![{ARABIC_LETTER}]){_MOJIBAKE_CHAR}(?:[ -~]*+{_MOJIBAKE_CHAR})*")
+# Two Arabic letters in a row (each D8/D9 + a continuation byte, the second
+# one's possibly lost), the least a run must decode to.
+_MOJIBAKE_HINT = re.compile(f"[طظ]{_CONT}[طظ]")
 _LOST_SOFT_HYPHEN = re.compile(rb"\xd8(?![\x80-\xbf])")
-# A clean Arabic letter next to a run means the run is part of a clean word.
+# A clean Arabic letter right after a run means the run is part of a clean word.
 _CLEAN_LETTER_RE = re.compile(f"[{ARABIC_LETTER}](?<![طظعغ])")
 # Punctuation, symbols, spaces and format marks: what a non-Arabic run may decode to.
 _NOT_TEXT = {"Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Cf"}
@@ -51,8 +65,7 @@ def _decode_run(match: re.Match) -> str | None:
     """The run re-decoded, if it is Arabic (two letters at least: clean text can
     hold a lone pair like `ط،`) or only punctuation, symbols and spaces."""
     run, text = match.group(), match.string
-    neighbours = text[match.start() - 1 : match.start()] + text[match.end() : match.end() + 1]
-    if _CLEAN_LETTER_RE.search(neighbours):
+    if _CLEAN_LETTER_RE.match(text, match.end()):
         return None
     try:
         fixed = _LOST_SOFT_HYPHEN.sub(b"\xd8\xad", run.encode("cp1256")).decode("utf-8")
@@ -65,13 +78,13 @@ def _decode_run(match: re.Match) -> str | None:
     return None
 
 
-def repair_mojibake(text: str) -> str:
+def _repair_cp1256(text: str) -> str:
     """Re-decode runs of cp1256-decoded UTF-8 Arabic; everything else is kept.
 
     Runs that decode to punctuation only (`â€”` for a dash, `آ` + NBSP) are
     repaired only in a text where an Arabic run was found.
     """
-    if not text or not _MOJIBAKE_HINT.search(text):
+    if not _MOJIBAKE_HINT.search(text):
         return text
     fixes = [(m.start(), m.end(), fixed) for m in _MOJIBAKE_RUN.finditer(text)
              if (fixed := _decode_run(m)) is not None]
@@ -83,6 +96,62 @@ def repair_mojibake(text: str) -> str:
         position = end
     parts.append(text[position:])
     return "".join(parts)
+
+
+def _letter_pairs(leads: str, conts: str) -> str:
+    """Two Arabic letters in a row (lead byte D8/D9 + a continuation byte each) as a code page shows them."""
+    return f"(?:[{re.escape(leads)}][{re.escape(conts)}]){{2}}"
+
+
+_LATIN_LEADS = "".join({_images(e, 0xD8, 0xD9) for e in CHARMAP_ENCODINGS})
+# The lookahead lets the regex skip clean text fast instead of trying every alternative.
+_LATIN_MOJIBAKE_HINT = re.compile(f"(?=[{re.escape(_LATIN_LEADS)}])(?:" + "|".join(
+    _letter_pairs(_images(e, 0xD8, 0xD9), _images(e, 0x80, 0xBF)) for e in CHARMAP_ENCODINGS) + ")")
+# Any character read in a single-byte code page is two at least (`â€”` for `—`),
+# none ASCII or Arabic: lines without such a pair are skipped, ftfy is slow.
+_TWO_LATIN = re.compile("[^\x00-\x7f\u0600-\u06ff]{2}")
+# Windows-1252 and Latin-1 differ only in 80-9F (C1 controls in Latin-1).
+_CP1252_CONT = _images("latin-1", 0x80, 0xBF) + _images("sloppy-windows-1252", 0x80, 0x9F)
+_CP1252_HINT = re.compile(_letter_pairs("ØÙ", _CP1252_CONT))
+# Bytes lost on the way, put back before ftfy reads the line: `Ø` alone is `ح`
+# (D8 AD) whose invisible soft hyphen was dropped by a copy.
+_BARE_HAH = re.compile(f"Ø(?![{re.escape(_CP1252_CONT)}])")
+# Arabic-Indic digits (D9 A0-A9) in which the no-break space of `٠` became a space.
+_DIGITS_LOST_NBSP = re.compile("(?:Ù[ \xa0¡-©])*Ù[\xa0¡-©](?:Ù[ \xa0¡-©])*")
+
+
+
+def _restore_lost_bytes(line: str) -> str:
+    # A strict decoder turned 81 (undefined in Windows-1252) into U+FFFD: D9 81
+    # is `ف`; the other bytes undefined after D9 are diacritics, rare in news
+    # (the seeds hold 742 `ف` and 8 dammas).
+    line = _BARE_HAH.sub("Ø\xad", line).replace("Ù\ufffd", "Ù\x81")
+    return _DIGITS_LOST_NBSP.sub(lambda m: m.group().replace("Ù ", "Ù\xa0"), line)
+
+
+def _repair_latin(text: str) -> str:
+    """ftfy's encoding fixes, line by line, in a text that shows Arabic read in
+    a Latin code page (clean Arabic never does: it holds no `Ø`, `Ù`, `Ш`...)."""
+    if not any(lead in text for lead in _LATIN_LEADS) or not _LATIN_MOJIBAKE_HINT.search(text):
+        return text
+    # Not `splitlines`: it also splits at C1 controls, and `م` read as Latin-1 is `Ù\x85`.
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if _CP1252_HINT.search(line):
+            lines[index] = fix_encoding(_restore_lost_bytes(line))
+        elif _TWO_LATIN.search(line):
+            lines[index] = fix_encoding(line)
+    return "\n".join(lines)
+
+
+def repair_mojibake(text: str) -> str:
+    """UTF-8 text that was decoded in a single-byte code page, decoded again
+    where the text shows it; clean text is returned as it is. Latin code pages
+    first: a text read wrong twice (Windows-1256, then Windows-1252) comes out
+    of ftfy as Windows-1256 mojibake."""
+    if not text:
+        return text
+    return _repair_cp1256(_repair_latin(text))
 
 
 # --- display form ---------------------------------------------------------

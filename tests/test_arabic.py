@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252)
 import pytest
 from scrapy.settings import Settings
 
@@ -28,6 +29,12 @@ def seed_text(prefix: str) -> str:
 def mojibake(clean: str) -> str:
     # Python's cp1256 decodes all 256 byte values, so no error handler is involved.
     return clean.encode("utf-8").decode("cp1256")
+
+
+def latin_mojibake(clean: str, encoding: str = "sloppy-windows-1252") -> str:
+    # sloppy-windows-1252 is what browsers call windows-1252: 81, 8D, 8F, 90, 9D
+    # become C1 controls instead of errors.
+    return clean.encode("utf-8").decode(encoding)
 
 
 def seed_paragraph(prefix: str, index: int, containing: str = "") -> str:
@@ -70,6 +77,55 @@ def test_mojibake_that_lost_its_soft_hyphens():
     assert repair_mojibake(broken) == paragraph
 
 
+@pytest.mark.parametrize("clean_word", ["فقط", "بسط", "الضغط", "ربع"])
+def test_mojibake_after_a_clean_word_on_the_same_line(clean_word):
+    # Most Arabic letters are lead-byte images in cp1256: the run must not
+    # start inside the clean word (`الضغط` used to become `الضغح`).
+    text = f"قال {clean_word} " + mojibake("الخليج الجديد") + "، وأضاف"
+    assert repair_mojibake(text) == f"قال {clean_word} الخليج الجديد، وأضاف"
+
+
+@pytest.mark.parametrize("encoding", ["sloppy-windows-1252", "latin-1"])
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name[:3])
+def test_latin_mojibake_round_trip_of_whole_seed(path, encoding):
+    clean = path.read_text(encoding="utf-8")
+    broken = latin_mojibake(clean, encoding)
+    assert "Ø§Ù" in broken
+    assert repair_mojibake(broken) == clean
+
+
+def test_latin_mojibake_beside_clean_text():
+    paragraph = seed_paragraph("002", 0)
+    text = (f"المصدر: {latin_mojibake('الخليج الجديد')} (خاص)\n"
+            f"تاريخ النشر: 18th, September 2023 GMT\n"
+            f"{latin_mojibake(paragraph)}\n"
+            f"كلمات دلالية: روسيا، الصين\n"
+            f"— Sputnik Arabic {latin_mojibake('— 18 نوفمبر')}")
+    assert repair_mojibake(text) == (f"المصدر: الخليج الجديد (خاص)\n"
+                                     f"تاريخ النشر: 18th, September 2023 GMT\n"
+                                     f"{paragraph}\n"
+                                     f"كلمات دلالية: روسيا، الصين\n"
+                                     f"— Sputnik Arabic — 18 نوفمبر")
+
+
+def test_latin_mojibake_that_lost_bytes():
+    paragraph = seed_paragraph("002", 0, containing="ح")
+    assert "ف" in paragraph and "ح" in paragraph
+    # A copy drops the soft hyphen of `ح` (D8 AD); a strict decoder turns the
+    # 81 of `ف` (D9 81), undefined in Windows-1252, into U+FFFD.
+    assert repair_mojibake(latin_mojibake(paragraph).replace("\u00ad", "")) == paragraph
+    strict = paragraph.encode("utf-8").decode("cp1252", errors="replace")
+    assert "Ù\ufffd" in strict
+    assert repair_mojibake(strict) == paragraph
+    # ftfy's known failure: the no-break space of `٠` (D9 A0) became a space.
+    assert repair_mojibake("أكثر Ù…Ù† Ù Ù Ù¡ Ø¨Ù„Ø¯") == "أكثر من ٠٠١ بلد"
+
+
+def test_mojibake_of_mojibake():
+    paragraph = seed_paragraph("000", 0)
+    assert repair_mojibake(latin_mojibake(mojibake(paragraph))) == paragraph
+
+
 def test_punctuation_mojibake_is_repaired_only_beside_arabic_mojibake():
     line = "— Sputnik Arabic (@sputnik_ar) November 18, 2024"
     assert repair_mojibake(mojibake(line)) == mojibake(line)  # no Arabic: no evidence
@@ -82,6 +138,11 @@ def test_punctuation_mojibake_is_repaired_only_beside_arabic_mojibake():
     "این یک کتاب است",  # Persian
     "café — naïve “quoted” text…",
     "طالب في الحظ والطقس",
+    "الضغط الخليج",
+    "Øresund — København, Ålborg; Ù and Ø in Danish text",
+    "Η ¨ανατροφή¨ δυστυχώς",  # ftfy's negative cases: not mojibake
+    "4288×… and higher values (“+” and “×” curves)",
+    "À tous mes frères: «عيد سعيد» — l’humanité",
 ])
 def test_clean_text_that_resembles_mojibake_is_kept(clean):
     assert repair_mojibake(clean) == clean
