@@ -9,7 +9,7 @@ from scrapy.settings import Settings
 
 import crawler.settings as project_settings
 from crawler.extraction.captures import detect_template, parse_capture
-from pipelines.arabic import ArabicTextNormalizer
+from pipelines.arabic import ArabicTextNormalizer, fold_for_search
 from pipelines.base import build_normalizers, run_normalizers
 from pipelines.boilerplate import BoilerplateNormalizer
 from pipelines.credits import CreditsNormalizer
@@ -306,3 +306,54 @@ def test_jannah_breadcrumb_gives_the_last_section():
 def test_template_detection_scores_markers():
     assert detect_template(["عنوان", "TT", "نص"]).name == "aawsat"
     assert detect_template(["عنوان", "نص", "اترك تعليقاً"]).name == "generic"  # one marker is not enough
+
+
+# --- text-path leaks, on captures written in the real layouts -------------------
+
+CAPTURES = ROOT / "tests" / "fixtures" / "captures"
+
+
+def capture(name: str) -> str:
+    return (CAPTURES / name).read_text(encoding="utf-8")
+
+
+def paragraphs_between(text: str, first: str, last: str) -> list[str]:
+    lines = [line for line in text.split("\n") if line.strip()]
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    end = next(i for i, line in enumerate(lines) if line.startswith(last))
+    return lines[start:end + 1]
+
+
+KHABERAIN_TEASER_CALL = "اكتشف التفاصيل على خبرين"
+
+
+@pytest.mark.parametrize("site", ["خبرين", "خَبَرَيْن"], ids=["plain", "diacritics"])
+def test_khaberain_teaser_naming_the_site_identifies_it_without_the_logo(site):
+    text = capture("khaberain_without_logo.txt").replace(KHABERAIN_TEASER_CALL, f"اكتشف التفاصيل على {site}")
+    item = parse(text, "file:///tmp/unnamed.txt")
+    assert item.parser == "capture:khaberain"
+    assert (item.outlet, item.outlet_name) == ("khaberain", "خبرين")
+    assert item.title == "زلزال بقوة 6.2 درجات يضرب جنوب اليابان"
+    assert item.subtitle.endswith("تعرّف على حجم الأضرار وآخر المستجدات.")
+    expected = paragraphs_between(text, "ضرب زلزال بقوة 6.2", "وتقع اليابان")
+    assert item.body.split("\n\n") == [p for p in expected if not p.startswith("شاهد ايضاً")]
+    assert "خبرين" not in fold_for_search(item.body)
+
+
+def test_khaberain_teaser_line_alone_under_the_title_leaves_the_body():
+    text = capture("khaberain_without_logo.txt")
+    lines = [line for line in text.split("\n") if line.strip()]
+    story = paragraphs_between(text, "ضرب زلزال بقوة 6.2", "وتقع اليابان")
+    item = parse("\n".join(lines[:2] + story))
+    assert item.outlet == "khaberain"
+    assert item.body.startswith("ضرب زلزال بقوة 6.2") and KHABERAIN_TEASER_CALL not in item.body
+
+
+def test_khaberain_seed_without_logo_section_or_share_bar_keeps_its_outlet():
+    text = seed("002").replace("خَبَرَيْن logo\n", "").replace("التصنيف:الصين\n", "").replace(
+        "شارك الخبر:\nFacebookTwitterLinkedInEmail\n", "").replace("#اسيا #دبلوماسية", "اكتشف التفاصيل على خَبَرَيْن")
+    item = parse(text)
+    assert item.outlet == "khaberain"
+    assert item.title == gold("002")["title"]
+    assert item.subtitle.endswith("في هذا التقرير المميز.")
+    assert token_f1(item.body, gold("002")["body"]) >= 0.98

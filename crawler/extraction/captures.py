@@ -17,7 +17,10 @@ generic parser takes the page. The layouts are described in OUTLETS.md:
   article of the infinite scroll. Opinion columns start with the writer's name
   and bio; the old archive is title, `TT`, body.
 - khaberain: `<brand> logo`, title, teaser (-> subtitle), lede, `Loading...`,
-  caption, `التصنيف:<section>`, share bar, the original headline, body.
+  caption, `التصنيف:<section>`, share bar, the original headline, body. The
+  teaser often ends by sending the reader to the site by name (`... اكتشف
+  التفاصيل على خَبَرَيْن`): that line is a brand mark too, for captures
+  without the logo line.
 - jannah (WordPress theme): section, title, body, `اترك تعليقاً`, comment notice,
   `زر الذهاب إلى الأعلى`.
 - generic: a short first line is the title, the rest the body.
@@ -31,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from crawler.items import ArticleItem
 from crawler.outlets import Outlet, all_outlets, by_source_name, by_url
@@ -83,6 +87,8 @@ TITLE_MAX_WORDS = 30
 WRITER_MAX_WORDS = 7
 # Lines after the title where khaberain's head (teaser to share bar) may end.
 KHABERAIN_HEAD_LINES = 10
+# A teaser's closing call to visit the site is one short sentence.
+SITE_CALL_MAX_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -273,17 +279,42 @@ def _brand_outlet(lines: Sequence[str]) -> tuple[int, Outlet] | None:
     return None
 
 
+@lru_cache(maxsize=None)
+def _site_call(names: tuple[str, ...]) -> re.Pattern:
+    """The last sentence of a line when it ends `على <site>` (`اكتشف التفاصيل على خَبَرَيْن`)."""
+    return re.compile(rf"(?:^|(?<=[.!؟?]))[^.!؟?]*\s{phrase_pattern(['على'])}\s+{phrase_pattern(names)}[\s.!؟?]*$")
+
+
+def _site_teaser(lines: Sequence[str]) -> tuple[int, Outlet] | None:
+    """Where a teaser naming the khaberain site stands under the title, and the outlet."""
+    outlet = _outlet_of_template("khaberain")
+    if outlet is None or not outlet.source_names:
+        return None
+    call = _site_call(outlet.source_names)
+    for i in range(1, min(len(lines), HEAD_LINES)):
+        if call.search(_HASHTAGS.sub("", lines[i])):
+            return i, outlet
+    return None
+
+
 def _teaser(line: str, brand_names: Sequence[str]) -> str:
-    """A teaser without its hashtags or its call to discover more on the site."""
-    text = _HASHTAGS.sub("", line)
-    cta = re.compile(rf"\s*{phrase_pattern(['اكتشف التفاصيل على'])}\s*(?:{phrase_pattern(brand_names)})?[\s.!]*$")
-    return cta.sub("", text).strip()
+    """A teaser without its hashtags or its closing call to discover more on the site."""
+    text = _HASHTAGS.sub("", line).strip()
+    call = _site_call(tuple(brand_names)).search(text) if brand_names else None
+    if call and len(call.group().split()) <= SITE_CALL_MAX_WORDS:
+        text = text[: call.start()]
+    return text.strip()
 
 
 def parse_khaberain(lines: list[str], item: ArticleItem) -> None:
-    brand = _brand_outlet(lines)
-    outlet = brand[1] if brand else _outlet_of_template("khaberain")
-    title_at = brand[0] + 1 if brand else 0
+    logo, site_teaser = _brand_outlet(lines), _site_teaser(lines)
+    if logo:
+        title_at, outlet = logo[0] + 1, logo[1]
+    elif site_teaser:
+        # Without the logo line, the teaser that names the site follows the title.
+        title_at, outlet = site_teaser[0] - 1, site_teaser[1]
+    else:
+        title_at, outlet = 0, _outlet_of_template("khaberain")
     item.title = lines[title_at] if title_at < len(lines) else None
     if outlet:
         item.outlet, item.outlet_name = outlet.slug, outlet.name_ar
@@ -303,7 +334,11 @@ def parse_khaberain(lines: list[str], item: ArticleItem) -> None:
         elif _SHARE_LABEL.match(line) or is_noise_line(line):
             head_end = i
     teaser_at = title_at + 1
-    if teaser_at < head_end and not _LOADING.match(lines[teaser_at]):
+    # A teaser naming the site is the head even without the markers after it.
+    names_site = site_teaser is not None and site_teaser[0] == teaser_at
+    if names_site:
+        head_end = max(head_end, teaser_at)
+    if names_site or (teaser_at < head_end and not _LOADING.match(lines[teaser_at])):
         item.subtitle = _teaser(lines[teaser_at], outlet.source_names if outlet else ()) or None
     body_start = head_end + 1
     # The original headline opens the body.
@@ -365,7 +400,7 @@ TEMPLATES: tuple[Template, ...] = (
 def detect_template(lines: Sequence[str]) -> Template:
     """The template whose markers the text shows most (see the module docstring)."""
     scores = {t.name: sum(w for pattern, w in t.markers if any(pattern.match(l) for l in lines)) for t in TEMPLATES}
-    brand = _brand_outlet(lines)
+    brand = _brand_outlet(lines) or _site_teaser(lines)
     if brand and brand[1].capture_template in scores:
         scores[brand[1].capture_template] += BRAND_WEIGHT
     best = max(TEMPLATES, key=lambda t: scores[t.name])
