@@ -7,15 +7,19 @@ credit (`(وكالات)`), or a credit in parentheses closing the last paragraph
 (`... هجومية. (وكالات)`). Those lines leave the body and are kept in
 `source_lines`. Only names listed in `AGENCIES` become the agency: a source
 line naming an outlet (the article's own or another) is not an agency.
+
+On an aggregator's page the source line closes the article and another story
+follows it (`split_at_closing_source`).
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from crawler.items import ArticleItem
 from pipelines.arabic import fold_for_search
 from pipelines.base import Normalizer
-from pipelines.boilerplate import join_lines, phrase_pattern
+from pipelines.boilerplate import is_end_marker, join_lines, looks_like_headline, phrase_pattern, related_link
 
 # Canonical agency name -> the ways pages write it. Matched whole (after
 # folding spelling variants and punctuation), never inside a longer text, so
@@ -53,6 +57,8 @@ CONTRIBUTION_OBJECTS = ("في إعداد", "في كتابة", "في هذا ال�
 CONTRIBUTION_MAX_WORDS = 40
 # `المصدر: X`, `المصدر | X`; several may be glued on one line.
 SOURCE_LABEL = "المصدر"
+# A source line names its sources in a few words; `المصدر: مسؤول قال إن ...` is a sentence.
+SOURCE_NAME_MAX_WORDS = 6
 
 _AGENCY_BY_KEY = {fold_for_search(v): name for name, variants in AGENCIES.items() for v in (name, *variants)}
 _PREFIX_KEYS = sorted((fold_for_search(p) for p in AGENCY_PREFIXES), key=len, reverse=True)
@@ -97,6 +103,38 @@ def split_source_line(line: str) -> list[str]:
 
 def is_source_line(line: str) -> bool:
     return bool(_SOURCE_LINE.match(line))
+
+
+def _names_sources(line: str) -> bool:
+    values = split_source_line(line)
+    return is_source_line(line) and bool(values) and all(
+        looks_like_headline(value.rstrip(". "), SOURCE_NAME_MAX_WORDS) for value in values
+    )
+
+
+def _is_paragraph(line: str) -> bool:
+    return not (looks_like_headline(line) or related_link(line)[0] or is_end_marker(line))
+
+
+def split_at_closing_source(lines: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(article lines, source names): an aggregator closes the article with its
+    source lines, and another story follows (the next article's title, related
+    headlines, a `read also` link). A source line before any paragraph, or with
+    a paragraph after it (a chart's source), is inside the article; nothing
+    after an end marker is looked at."""
+    seen_paragraph = False
+    for i, line in enumerate(lines):
+        if is_end_marker(line):
+            break
+        if seen_paragraph and _names_sources(line):
+            end = i
+            while end < len(lines) and (not lines[end].strip() or _names_sources(lines[end])):
+                end += 1
+            if end == len(lines) or not _is_paragraph(lines[end]):
+                sources = [name for source in lines[i:end] if source.strip() for name in split_source_line(source)]
+                return list(lines[:i]), sources
+        seen_paragraph = seen_paragraph or (bool(line.strip()) and _is_paragraph(line))
+    return list(lines), []
 
 
 def _is_credit_only(text: str) -> bool:

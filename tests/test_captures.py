@@ -357,3 +357,53 @@ def test_khaberain_seed_without_logo_section_or_share_bar_keeps_its_outlet():
     assert item.title == gold("002")["title"]
     assert item.subtitle.endswith("في هذا التقرير المميز.")
     assert token_f1(item.body, gold("002")["body"]) >= 0.98
+
+
+AGGREGATOR_BODY = ("عمّان - أعلنت وزارة المياه", "ويصنف الأردن")
+NEXT_STORY = ("مصر تطلق مبادرة", "وتستهدف المبادرة", "اليوم السابع", "السعودية تستضيف", "المغرب يوقع")
+
+
+def assert_aggregator_body(item, text):
+    assert item.parser == "capture:generic"
+    assert item.title == "الأردن يعلن خطة طارئة لتعزيز مخزون المياه قبل الصيف"
+    assert item.body.split("\n\n") == paragraphs_between(text, *AGGREGATOR_BODY)
+    assert not any(line in item.body for line in NEXT_STORY)
+
+
+def test_generic_aggregator_source_line_ends_the_article_and_names_the_outlet():
+    text = capture("aggregator_source_line.txt")
+    item = parse(text)
+    assert_aggregator_body(item, text)
+    assert "المصدر" not in item.body
+    assert (item.outlet, item.outlet_name, item.agency) == ("thenewkhalij", "الخليج الجديد", None)
+    assert item.source_lines == ["الخليج الجديد"]
+
+
+@pytest.mark.parametrize("source_line, outlet, outlet_name, agency", [
+    ("المصدر | رويترز", None, None, "رويترز"),
+    ("المصدر | فرانس برسالمصدر: الخليج الجديد", "thenewkhalij", "الخليج الجديد", "فرانس برس"),
+    ("المصدر: بوابة الوفد", None, "بوابة الوفد", None),
+], ids=["agency", "glued-agency-and-outlet", "unknown-outlet"])
+def test_generic_aggregator_source_line_credits(source_line, outlet, outlet_name, agency):
+    text = capture("aggregator_source_line.txt").replace("المصدر: الخليج الجديد", source_line)
+    item = parse(text)
+    assert_aggregator_body(item, text)
+    assert (item.outlet, item.outlet_name, item.agency) == (outlet, outlet_name, agency)
+
+
+def test_generic_page_crediting_another_outlet_is_not_the_sites_own():
+    text = capture("aggregator_source_line.txt").replace("المصدر: الخليج الجديد", "المصدر: بوابة الوفد")
+    other_outlet = parse(text, "https://24.ae/article/1")
+    assert (other_outlet.outlet, other_outlet.outlet_name) == (None, "بوابة الوفد")
+    agency_only = parse(text.replace("بوابة الوفد", "وكالات"), "https://24.ae/article/1")
+    assert (agency_only.outlet, agency_only.agency) == ("24ae", "وكالات")
+
+
+def test_generic_source_line_followed_by_a_paragraph_stays_in_the_article():
+    text = capture("aggregator_source_line.txt")
+    chart_source = "المصدر: وزارة المياه والري"
+    text = text.replace("\nوأضاف أن نسبة", f"\n{chart_source}\nوأضاف أن نسبة")
+    item = parse(text)
+    assert chart_source in item.body.split("\n\n")
+    assert item.body.endswith("61 متراً مكعباً.")
+    assert item.outlet == "thenewkhalij" and not any(line in item.body for line in NEXT_STORY)

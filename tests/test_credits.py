@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from crawler.items import ArticleItem
-from pipelines.credits import CreditsNormalizer, agencies_in, agency_of, split_source_line, take_trailing_credits
+from pipelines.credits import (
+    CreditsNormalizer, agencies_in, agency_of, split_at_closing_source, split_source_line, take_trailing_credits,
+)
 
 P1 = "قال الوزير إن المحادثات كانت مثمرة وإن البلدين سيواصلان التعاون في المجالات كافة."
 P2 = "وأضاف أن الزيارة المقبلة ستشهد توقيع اتفاقيات جديدة في مجال الطاقة والتجارة."
@@ -71,3 +73,24 @@ def test_credit_lines_inside_the_body_stay():
 
 def test_agency_set_by_a_parser_is_kept():
     assert normalize(body=P1, agency="رويترز", source_lines=["فرانس برس"]).agency == "رويترز"
+
+
+NEXT_TITLE = "مصر تطلق مبادرة لتمويل صغار المزارعين بقروض ميسرة"
+NEXT_LEDE = "أطلقت وزارة الزراعة المصرية، الإثنين، مبادرة جديدة لتقديم قروض ميسرة لصغار المزارعين."
+
+
+@pytest.mark.parametrize("after", [[NEXT_TITLE, NEXT_LEDE], ["إقرأ أيضاً:", NEXT_TITLE], []],
+                         ids=["next-article", "read-also", "nothing"])
+def test_closing_source_line_ends_the_article(after):
+    lines = [P1, "", P2, "", "المصدر | فرانس برسالمصدر: الخليج الجديد", "", *after]
+    assert split_at_closing_source(lines) == ([P1, "", P2, ""], ["فرانس برس", "الخليج الجديد"])
+
+
+@pytest.mark.parametrize("lines", [
+    ["المصدر: رويترز", P1, NEXT_TITLE],
+    [P1, "المصدر: وزارة الزراعة", P2],
+    [P1, "المصدر: مسؤول في الوزارة قال إن الاجتماع سيعقد غداً.", NEXT_TITLE],
+    [P1, "أخبار ذات صلة", "المصدر: رويترز", NEXT_TITLE],
+], ids=["before-any-paragraph", "paragraph-follows", "sentence", "after-an-end-marker"])
+def test_source_lines_that_do_not_close_the_article(lines):
+    assert split_at_closing_source(lines) == (lines, [])

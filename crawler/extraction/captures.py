@@ -23,7 +23,10 @@ generic parser takes the page. The layouts are described in OUTLETS.md:
   without the logo line.
 - jannah (WordPress theme): section, title, body, `اترك تعليقاً`, comment notice,
   `زر الذهاب إلى الأعلى`.
-- generic: a short first line is the title, the rest the body.
+- generic: a short first line is the title, the rest the body. An
+  aggregator's source line (`المصدر: ...`) ends the article:
+  it is a credit (the outlet is the one it names), and what follows is another
+  story.
 
 Every parser ends with the shared boilerplate cleanup (`pipelines.boilerplate`);
 credit lines are left to the credits normalizer, date strings stay raw for the
@@ -43,7 +46,7 @@ from pipelines.boilerplate import (
     clean_lines, comparison_key, is_end_marker, is_noise_line, looks_like_headline,
     phrase_pattern,
 )
-from pipelines.credits import agency_of, is_source_line, split_source_line
+from pipelines.credits import agency_of, is_source_line, split_at_closing_source, split_source_line
 
 PARSER_PREFIX = "capture:"
 MIN_SCORE = 3
@@ -129,10 +132,7 @@ def _add_caption(item: ArticleItem, line: str) -> None:
         item.captions.append(line)
 
 
-# --- arabkhabar ---------------------------------------------------------------
-
-
-def _arabkhabar_outlet(item: ArticleItem, header: str | None, sources: list[str]) -> None:
+def _outlet_from_credits(item: ArticleItem, header: str | None, sources: list[str]) -> None:
     """The outlet is the one the header or a source line names; agencies are
     credits, not outlets. An unknown outlet keeps its name only."""
     names = [n for n in (header, *sources) if n and not agency_of(n)]
@@ -142,6 +142,9 @@ def _arabkhabar_outlet(item: ArticleItem, header: str | None, sources: list[str]
             item.outlet, item.outlet_name = outlet.slug, name
             return
     item.outlet_name = header or (names[-1] if names else None)
+
+
+# --- arabkhabar ---------------------------------------------------------------
 
 
 def parse_arabkhabar(lines: list[str], item: ArticleItem) -> None:
@@ -179,7 +182,7 @@ def parse_arabkhabar(lines: list[str], item: ArticleItem) -> None:
             if match.group("keywords"):
                 item.tags = [match.group("keywords")]
     item.source_lines = sources
-    _arabkhabar_outlet(item, header, sources)
+    _outlet_from_credits(item, header, sources)
     _set_body(item, lines[body_start:body_end])
 
 
@@ -368,7 +371,11 @@ def parse_generic(lines: list[str], item: ArticleItem) -> None:
     start = 0
     if len(lines) > 1 and looks_like_headline(lines[0], TITLE_MAX_WORDS):
         item.title, start = lines[0], 1
-    _set_body(item, lines[start:])
+    article, sources = split_at_closing_source(lines[start:])
+    if sources:
+        item.source_lines = sources
+        _outlet_from_credits(item, None, sources)
+    _set_body(item, article)
 
 
 GENERIC = Template("generic", (), parse_generic)
@@ -414,6 +421,7 @@ def parse_capture(text: str, url: str) -> ArticleItem:
     item = ArticleItem(url=url, parser=PARSER_PREFIX + template.name, via=template.via)
     if lines:
         template.parse(lines, item)
-    if item.outlet is None and template.via is None and (outlet := by_url(url)):
-        item.outlet, item.outlet_name = outlet.slug, item.outlet_name or outlet.name_ar
+    # A page that credits another outlet, even one known by name only, is not the site's own.
+    if item.outlet is None and item.outlet_name is None and template.via is None and (outlet := by_url(url)):
+        item.outlet, item.outlet_name = outlet.slug, outlet.name_ar
     return item
