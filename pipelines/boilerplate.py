@@ -1,9 +1,10 @@
 """Line-level boilerplate removal for article bodies, whatever their source.
 
 A page's text carries more than the article: "read also" links with the
-headline they introduce, share bars, "Loading..." placeholders, remnants of
-embedded tweets, and, after the article, related-article blocks, comment forms
-and "back to top" buttons. This module recognises those lines; the capture
+headline they introduce, share bars, "Loading..." placeholders, navigation
+menus, remnants of embedded tweets, and, after the article, related-article
+blocks, comment forms and policies, "back to top" buttons and the copyright
+footer. This module recognises those lines; the capture
 parsers reuse the same helpers, so each rule lives here once.
 
 The phrase lists are data (module-level tuples) so they can be extended.
@@ -33,15 +34,50 @@ END_SECTION_HEADINGS = (
     "مقالات مشابهة", "أخبار مشابهة", "مقالات متعلقة", "أخبار متعلقة",
     "قد يعجبك أيضاً", "قد يهمك أيضاً", "الأكثر قراءة", "الأكثر مشاهدة",
     "اترك تعليقاً", "اترك رداً", "أضف تعليق", "أضف تعليقاً", "أضف تعليقك", "التعليقات",
+    "تعليقات القراء", "تعليقات الزوار",
     "زر الذهاب إلى الأعلى", "الذهاب إلى الأعلى", "العودة للأعلى", "العودة إلى الأعلى",
     "Related articles", "Related",
 )
 # `label: values` lines that follow the article (tags, keywords).
 END_SECTION_LABELS = ("كلمات دلالية", "الكلمات الدلالية", "كلمات مفتاحية", "الكلمات المفتاحية", "الوسوم")
-# Short headings that start like this end the article too: "المزيد من سياسة".
-END_SECTION_HEADING_PREFIXES = ("المزيد من", "اقرأ المزيد من", "More from")
+# Short headings that start like this end the article too: "المزيد من سياسة",
+# "أضف تعليقك على الخبر".
+END_SECTION_HEADING_PREFIXES = (
+    "المزيد من", "اقرأ المزيد من", "More from",
+    "أضف تعليق", "أضف تعليقاً", "أضف تعليقك", "اكتب تعليقك", "أرسل تعليقك",
+)
 # The notice of a comment form, whatever follows it on the line.
 COMMENT_NOTICE_PREFIXES = ("لن يتم نشر عنوان بريدك الإلكتروني", "Your email address will not be published")
+# A comment policy opens on the comments and disclaims them: they "express the
+# opinion of" their writers, or not that of the site (`جميع التعليقات تعبر عن
+# رأي أصحابها`, `التعليقات المنشورة لا تعبر عن رأي الموقع`). The owner words
+# keep a news sentence about comments (`... لا تعبر عن رأي الشعب`) out.
+COMMENT_WORDS = ("التعليقات", "تعليقات", "التعليق")
+OPINION_OWNERS = (
+    "أصحابها", "صاحبها", "كاتبيها", "كتابها", "كاتبها", "أصحاب التعليقات",
+    "الموقع", "إدارة الموقع", "الصحيفة", "الجريدة", "المجلة", "البوابة", "الشبكة", "الناشر",
+)
+COMMENT_POLICY_MAX_WORDS = 30
+# The copyright footer: `جميع الحقوق محفوظة © 2013`, `Copyright © 2013 ...`.
+RIGHTS_RESERVED_PHRASES = (
+    "جميع الحقوق محفوظة", "كافة الحقوق محفوظة", "الحقوق محفوظة", "حقوق النشر محفوظة",
+    "حقوق الطبع محفوظة", "حقوق الطبع والنشر محفوظة", "All rights reserved",
+)
+COPYRIGHT_MAX_WORDS = 20
+# Navigation: section names, as menus list them (`الرئيسية | أخبار | رياضة`, or
+# one per line). A menu item is short; it is a known name, or starts with one
+# (`أخبار محلية`).
+NAVIGATION_NAMES = (
+    "الرئيسية", "الصفحة الرئيسية", "أخبار", "الأخبار", "آخر الأخبار", "محليات", "محلي", "محلية",
+    "عربي", "عربية", "دولي", "دولية", "عالمي", "العالم", "سياسة", "اقتصاد", "أعمال", "مال وأعمال",
+    "رياضة", "ثقافة", "فن", "فنون", "منوعات", "مجتمع", "حوادث", "تكنولوجيا", "تقنية", "علوم",
+    "صحة", "تعليم", "سياحة", "سيارات", "المرأة", "مرأة", "أسرة", "مقالات", "رأي", "آراء", "كتاب",
+    "الكتاب", "أعمدة", "تحقيقات", "تقارير", "حوارات", "ملفات", "دراسات", "فيديو", "صور", "كاريكاتير",
+    "الأرشيف", "أرشيف", "اتصل بنا", "اتصلوا بنا", "من نحن", "أعلن معنا", "خريطة الموقع", "عن الموقع",
+    "سياسة الخصوصية", "شروط الاستخدام", "بحث", "English", "RSS",
+)
+MENU_ITEM_MAX_WORDS = 3
+MENU_MIN_ITEMS = 3
 # Whole lines that are placeholders, not text.
 NOISE_LINES = ("Loading...", "Loading", "جار التحميل", "جاري التحميل", "Advertisement", "إعلان")
 # Words a share bar is made of; a line of nothing else (glued or not) is a share bar.
@@ -62,6 +98,9 @@ GLUED_MENU_MIN_LETTERS = 25
 _DIACRITIC_OR_TATWEEL = "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]*"
 _LETTER_VARIANTS = {"ا": "اأإآٱ", "ي": "يىی", "ه": "هة", "ء": "ءؤئأإ", "ك": "كک"}
 _TRAILING_PUNCT = r"[\s:：.…!|\-–—]*"
+# A heading may show a count: `التعليقات (3)`.
+_COUNT = r"(?:\(\s*\d+\s*\))?"
+_YEAR = re.compile(r"[0-9٠-٩]{4}")
 _WORD = re.compile(r"\w+")
 
 
@@ -87,7 +126,7 @@ def phrase_pattern(phrases: Iterable[str]) -> str:
 
 
 def _whole_line(phrases: Iterable[str]) -> re.Pattern:
-    return re.compile(rf"^\s*{phrase_pattern(phrases)}{_TRAILING_PUNCT}$", re.IGNORECASE)
+    return re.compile(rf"^\s*{phrase_pattern(phrases)}{_TRAILING_PUNCT}{_COUNT}{_TRAILING_PUNCT}$", re.IGNORECASE)
 
 
 _RELATED_LINK = re.compile(rf"^\s*{phrase_pattern(RELATED_LINK_PHRASES)}(?P<sep>\s*[:：]|\s+|(?=\w)|$)", re.IGNORECASE)
@@ -96,6 +135,16 @@ _END_LABEL = re.compile(rf"^\s*{phrase_pattern(END_SECTION_LABELS)}\s*[:：|]", 
 _END_HEADING_PREFIX = re.compile(rf"^\s*{phrase_pattern(END_SECTION_HEADING_PREFIXES)}\s", re.IGNORECASE)
 _COMMENT_NOTICE = re.compile(rf"^\s*{phrase_pattern(COMMENT_NOTICE_PREFIXES)}", re.IGNORECASE)
 _NOISE = _whole_line(NOISE_LINES)
+# The comments named in the first three words, then the disclaimer.
+_COMMENT_POLICY = re.compile(
+    rf"^\W*(?:\S+\s+){{0,2}}و?{phrase_pattern(COMMENT_WORDS)}(?!\w).*?"
+    rf"{phrase_pattern(['تعبر', 'يعبر'])}\s+(?:\S+\s+)?{phrase_pattern(['عن'])}\s+"
+    rf"{phrase_pattern(['رأي', 'آراء', 'وجهة نظر'])}\s+{phrase_pattern(OPINION_OWNERS)}(?!\w)"
+)
+_RIGHTS_RESERVED = re.compile(phrase_pattern(RIGHTS_RESERVED_PHRASES), re.IGNORECASE)
+_COPYRIGHT_START = re.compile(rf"^\s*(?:copyright\b|(?:©|\(c\))\s*{_YEAR.pattern})", re.IGNORECASE)
+_NAVIGATION_KEYS = frozenset(fold_for_search(name) for name in NAVIGATION_NAMES)
+_MENU_SEPARATOR = re.compile(r"\s*[|•·]\s*|\s+[-–—/]\s+")
 _SHARE_BAR = re.compile(rf"^(?:[\s:：|•·،,\-–/]|{phrase_pattern(SHARE_BAR_WORDS)})+$", re.IGNORECASE)
 
 # Embedded tweets leave their text, a pic.twitter.com link and an attribution
@@ -121,9 +170,27 @@ def comparison_key(text: str | None) -> str:
     return fold_for_search(text or "")
 
 
+def is_comment_policy(line: str) -> bool:
+    return len(_WORD.findall(line)) <= COMMENT_POLICY_MAX_WORDS and bool(_COMMENT_POLICY.match(line))
+
+
+def is_copyright_line(line: str) -> bool:
+    """`Copyright`/`© 2013` opening a short line, or a rights-reserved phrase
+    that opens it or sits by a © or a year (inside a sentence it is text)."""
+    text = line.strip()
+    if len(_WORD.findall(text)) > COPYRIGHT_MAX_WORDS:
+        return False
+    if _COPYRIGHT_START.match(text):
+        return True
+    match = _RIGHTS_RESERVED.search(text)
+    return bool(match) and (match.start() == 0 or "©" in text or bool(_YEAR.search(text)))
+
+
 def is_end_marker(line: str) -> bool:
     """A line after which nothing belongs to the article."""
     if _END_HEADING.match(line) or _END_LABEL.match(line) or _COMMENT_NOTICE.match(line):
+        return True
+    if is_comment_policy(line) or is_copyright_line(line):
         return True
     return bool(_END_HEADING_PREFIX.match(line)) and looks_like_headline(line, max_words=6)
 
@@ -136,6 +203,54 @@ def is_noise_line(line: str) -> bool:
     if _NOISE.match(text) or _SHARE_BAR.match(text):
         return True
     return len(text) >= GLUED_MENU_MIN_LETTERS and text.isalpha()
+
+
+def _menu_items(line: str) -> list[str] | None:
+    """The items of a line that could be (part of) a menu: short names, not sentences."""
+    items = [item for item in _MENU_SEPARATOR.split(line.strip()) if item]
+    if items and all(looks_like_headline(item, MENU_ITEM_MAX_WORDS) for item in items):
+        return items
+    return None
+
+
+def _is_navigation_name(item: str) -> bool:
+    key = fold_for_search(item)
+    return key in _NAVIGATION_KEYS or key.split(" ", 1)[0] in _NAVIGATION_KEYS
+
+
+def drop_menus(lines: Sequence[str]) -> list[str]:
+    """Remove navigation menus: a run of lines of short items (one line with
+    separators, or one item a line) with at least `MENU_MIN_ITEMS` items, half
+    of them section names. Lines naming no section at either end of a run (a
+    short title next to a menu) are not part of it."""
+    drop: set[int] = set()
+    run: list[tuple[int, list[str]]] = []
+
+    def close_run() -> None:
+        while run and not any(map(_is_navigation_name, run[0][1])):
+            run.pop(0)
+        while run and not any(map(_is_navigation_name, run[-1][1])):
+            run.pop()
+        items = [item for _, line_items in run for item in line_items]
+        if len(items) >= MENU_MIN_ITEMS and 2 * sum(map(_is_navigation_name, items)) >= len(items):
+            drop.update(i for i, _ in run)
+        run.clear()
+
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue  # paragraph breaks do not end a run
+        items = _menu_items(line)
+        if items is None:
+            close_run()
+        else:
+            run.append((i, items))
+    close_run()
+    return [line for i, line in enumerate(lines) if i not in drop]
+
+
+def drop_page_chrome(lines: Sequence[str]) -> list[str]:
+    """Placeholders, share bars and menus: lines of the page around the article."""
+    return drop_menus([line for line in lines if not is_noise_line(line)])
 
 
 def related_link(line: str) -> tuple[bool, str | None]:
@@ -230,9 +345,10 @@ def drop_repeats(lines: Sequence[str], repeated: Iterable[str | None]) -> list[s
 
 
 def clean_lines(lines: Sequence[str], *, title: str | None = None, captions: Iterable[str] = ()) -> list[str]:
-    """All line-level cleanups; blank lines (paragraph breaks) are kept."""
-    lines = cut_at_end_marker(lines)
-    lines = [line for line in lines if not is_noise_line(line)]
+    """All line-level cleanups; blank lines (paragraph breaks) are kept. The
+    page chrome goes first, so a menu above the article is not taken for its
+    text by `cut_at_end_marker`."""
+    lines = cut_at_end_marker(drop_page_chrome(lines))
     lines = drop_related_links(lines)
     lines = drop_embeds(lines)
     return drop_repeats(lines, [title, *captions])

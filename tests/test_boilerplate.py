@@ -5,7 +5,7 @@ import pytest
 
 from crawler.items import ArticleItem
 from pipelines.boilerplate import (
-    BoilerplateNormalizer, clean_lines, cut_at_end_marker, drop_embeds, drop_related_links,
+    BoilerplateNormalizer, clean_lines, cut_at_end_marker, drop_embeds, drop_menus, drop_related_links,
     is_end_marker, is_noise_line, related_link,
 )
 
@@ -46,6 +46,10 @@ def test_phrases_inside_a_sentence_are_kept():
         "وأضاف: شارك الخبر آلاف المستخدمين على مواقع التواصل خلال ساعات قليلة من نشره.",
         "ونقلت الوكالة أن مقالات ذات صلة بالموضوع نشرت في صحف عدة خلال الأسبوع الماضي.",
         "المزيد من القتلى سقطوا في الهجوم الذي وقع أمس على القرية.",
+        "وقالت الوزارة إن التعليقات المسيئة على مواقع التواصل لا تعبر عن رأي الشعب المصري.",
+        "وقال في تعليقه إن تصريحات الوزير تعبر عن رأي صاحبها فقط.",
+        "وأكد أن كافة الحقوق محفوظة للاعبين وفق العقد الموقع مع النادي.",
+        "وتضم الحكومة الجديدة وزراء للاقتصاد والرياضة والثقافة والصحة والتعليم.",
     ]
     assert clean_lines(sentences) == sentences
 
@@ -62,6 +66,13 @@ def test_noise_lines(line):
     "مقالات ذات صلة", "أخبار ذات صلة", "اخبار ذات صله", "مقالات مشابهة", "اترك تعليقاً", "اترك تعليقا",
     "أضف تعليق", "زر الذهاب إلى الأعلى", "العودة للأعلى", "كلمات دلالية: الصين روسيا", "المزيد من سياسة",
     "لن يتم نشر عنوان بريدك الإلكتروني. الحقول الإلزامية مشار إليها بـ *",
+    "أضف تعليقك على الخبر", "التعليقات (3)", "تعليقات القراء",
+    "جميع التعليقات تعبر عن رأي أصحابها", "التعليقات المنشورة لا تعبر عن رأي الموقع",
+    "جميع التعليقات تعبّر عن رأي أصحابها ولا تعبّر بالضرورة عن رأي الصحيفة",
+    "ملاحظة: التعليقات تعبر عن آراء كاتبيها فقط",
+    "جميع الحقوق محفوظة ©", "جميع الحقوق محفوظة © 2013 صحيفة الوطن اليوم",
+    "Copyright © 2013 Alwatan Alyoum. All Rights Reserved", "© 2013 الوطن - كافة الحقوق محفوظة",
+    "حقوق الطبع والنشر محفوظة لموقع الوطن",
 ])
 def test_end_markers(line):
     assert is_end_marker(line)
@@ -116,3 +127,31 @@ def test_embedded_tweet_on_an_english_page_takes_only_its_own_text():
              "— City Council (@citycouncil) November 18, 2024", "", "The vote is expected next week."]
     kept = [line for line in drop_embeds(lines) if line]
     assert kept == [*story, "The vote is expected next week."]
+
+
+# --- menus ------------------------------------------------------------------------
+
+MENU_LINE = "الرئيسية | أخبار محلية | عربي ودولي | اقتصاد | رياضة | ثقافة وفنون | مقالات | اتصل بنا"
+
+
+def test_menu_on_one_line_goes():
+    assert drop_menus([MENU_LINE, P1, P2, "الرئيسية • من نحن • أعلن معنا"]) == [P1, P2]
+
+
+def test_menu_one_item_a_line_goes_and_the_short_title_after_it_stays():
+    menu = ["الرئيسية", "أخبار", "سياسة", "", "رياضة", "منوعات", "الأرشيف"]
+    assert [line for line in drop_menus([*menu, "أزمة الخبز", P1, P2]) if line] == ["أزمة الخبز", P1, P2]
+
+
+@pytest.mark.parametrize("lines", [
+    ["التشكيلة الأساسية", "محمد الشناوي", "محمد هاني", "ياسر إبراهيم", "علي معلول"],
+    ["رياضة", P1],
+    ["مصر | السودان | ليبيا"],
+], ids=["names", "section-label", "non-section-items"])
+def test_short_lines_that_are_not_menus_stay(lines):
+    assert drop_menus(lines) == lines
+
+
+def test_menu_above_the_article_is_not_taken_for_its_text():
+    lines = [MENU_LINE, "التعليقات المنشورة لا تعبر عن رأي الموقع", P1, P2]
+    assert clean_lines(lines) == [P1, P2]

@@ -407,3 +407,35 @@ def test_generic_source_line_followed_by_a_paragraph_stays_in_the_article():
     assert chart_source in item.body.split("\n\n")
     assert item.body.endswith("61 متراً مكعباً.")
     assert item.outlet == "thenewkhalij" and not any(line in item.body for line in NEXT_STORY)
+
+
+TABLE_LAYOUT_LEAKS = (
+    "الرئيسية", "أخبار محلية", "الأرشيف", "منوعات", "اتصل بنا", "خريطة الموقع",
+    "التعليقات المنشورة لا تعبر عن رأي الموقع", "أضف تعليقك", "البريد الإلكتروني", "إرسال",
+    "جميع التعليقات تعبر عن رأي أصحابها", "أحمد: مشروع ممتاز", "جميع الحقوق محفوظة", "Copyright", "2013",
+)
+
+
+def assert_table_layout(item, text):
+    assert item.parser == "capture:generic"
+    assert item.title == "وزير النقل يفتتح الطريق الدائري الجديد بتكلفة 400 مليون دينار"
+    assert item.body.split("\n\n") == paragraphs_between(text, "افتتح وزير النقل", "من جهته")
+    assert [leak for leak in TABLE_LAYOUT_LEAKS if leak in f"{item.title}\n{item.body}"] == []
+
+
+def test_old_table_layout_menus_comment_policies_and_copyright_are_dropped():
+    text = capture("table_layout_2013.txt")
+    assert_table_layout(parse(text), text)
+
+
+@pytest.mark.parametrize("footer_from", [
+    "جميع التعليقات تعبر عن رأي أصحابها", "الرئيسية | من نحن", "جميع الحقوق محفوظة", "Copyright",
+], ids=["comment-policy", "menu", "rights-reserved", "copyright"])
+def test_old_table_layout_footer_leaks_without_the_comment_form(footer_from):
+    """The same page printed without its comment form: whatever footer line
+    comes first after the article ends it."""
+    lines = capture("table_layout_2013.txt").split("\n")
+    body_end = next(i for i, line in enumerate(lines) if line.startswith("التعليقات المنشورة"))
+    footer_at = next(i for i, line in enumerate(lines) if line.startswith(footer_from))
+    text = "\n".join(lines[:body_end] + lines[footer_at:])
+    assert_table_layout(parse(text), text)

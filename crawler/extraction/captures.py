@@ -23,8 +23,8 @@ generic parser takes the page. The layouts are described in OUTLETS.md:
   without the logo line.
 - jannah (WordPress theme): section, title, body, `اترك تعليقاً`, comment notice,
   `زر الذهاب إلى الأعلى`.
-- generic: a short first line is the title, the rest the body. An
-  aggregator's source line (`المصدر: ...`) ends the article:
+- generic: menus and placeholders aside, a short first line is the title, the
+  rest the body. An aggregator's source line (`المصدر: ...`) ends the article:
   it is a credit (the outlet is the one it names), and what follows is another
   story.
 
@@ -43,7 +43,7 @@ from crawler.items import ArticleItem
 from crawler.outlets import Outlet, all_outlets, by_source_name, by_url
 from pipelines.arabic import repair_mojibake
 from pipelines.boilerplate import (
-    clean_lines, comparison_key, is_end_marker, is_noise_line, looks_like_headline,
+    clean_lines, comparison_key, drop_page_chrome, is_end_marker, is_noise_line, looks_like_headline,
     phrase_pattern,
 )
 from pipelines.credits import agency_of, is_source_line, split_at_closing_source, split_source_line
@@ -368,6 +368,8 @@ def parse_jannah(lines: list[str], item: ArticleItem) -> None:
 
 
 def parse_generic(lines: list[str], item: ArticleItem) -> None:
+    # Menus go first: a line of section names reads like a title.
+    lines = drop_page_chrome(lines)
     start = 0
     if len(lines) > 1 and looks_like_headline(lines[0], TITLE_MAX_WORDS):
         item.title, start = lines[0], 1
