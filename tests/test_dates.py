@@ -8,7 +8,10 @@ import pytest
 from crawler.items import ArticleItem
 from pipelines.arabic import ArabicTextNormalizer
 from pipelines.base import run_normalizers
-from pipelines.dates import DatesNormalizer, parse_date
+from zoneinfo import ZoneInfo
+
+from crawler.datetimes import parse_date, read_date
+from pipelines.dates import DatesNormalizer
 
 UTC = timezone.utc
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,13 +80,55 @@ def utc(*parts) -> datetime:
     ("الساعة 10:30 مساءً 5 أبريل 2024", utc(2024, 4, 5, 22, 30)),
     ("الساعة ١٠:٣٠ م ٥ أبريل ٢٠٢٤", utc(2024, 4, 5, 22, 30)),
     ("5 أبريل 2024 13:30 م", utc(2024, 4, 5, 13, 30)),
-    # A Hijri date beside the Gregorian one
+    # A Hijri date beside the Gregorian one, and alone (Umm al-Qura)
     ("17 جمادى الأولى 1446 هـ الموافق 19 نوفمبر 2024 م", utc(2024, 11, 19)),
+    ("17 جمادى الأولى 1446", utc(2024, 11, 19)),
+    ("الجمعة 12 رمضان 1445 هـ", utc(2024, 3, 22)),
+    ("1445/09/12 هـ", utc(2024, 3, 22)),
+    # Prose date lines of Arabic pages
+    ("الأحد، 12 تموز/يوليو 2015", utc(2015, 7, 12)),
+    ("نُشر في الخميس 3 كانون الأول / ديسمبر 2020 08:15 مساءً", utc(2020, 12, 3, 20, 15)),
+    ("17:32-9 أبريل 2024", utc(2024, 4, 9, 17, 32)),  # `-9` is the day, not an offset
+    ("٩ أبريل ٢٠٢٤ - ٥:٣٢ م", utc(2024, 4, 9, 17, 32)),
+    # Maghrebi month names
+    ("12 جانفي 2024", utc(2024, 1, 12)), ("12 فيفري 2024", utc(2024, 2, 12)),
+    ("12 أفريل 2024", utc(2024, 4, 12)), ("12 ماي 2024", utc(2024, 5, 12)),
+    ("12 جوان 2024", utc(2024, 6, 12)), ("12 جويلية 2024", utc(2024, 7, 12)),
+    ("12 يوليوز 2024", utc(2024, 7, 12)), ("12 أوت 2024", utc(2024, 8, 12)),
+    ("12 أغشت 2024", utc(2024, 8, 12)), ("12 غشت 2024", utc(2024, 8, 12)),
+    ("12 شتنبر 2024", utc(2024, 9, 12)), ("12 نونبر 2024", utc(2024, 11, 12)),
+    ("12 دجنبر 2024", utc(2024, 12, 12)),
+    # Other languages pages use
+    ("Samstag, 19. Juli 2014", utc(2014, 7, 19)),
+    ("27 juin 2019", utc(2019, 6, 27)),
+    ("13 de marzo de 2021", utc(2021, 3, 13)),
 ])
 def test_parse_date(text, expected):
-    value = parse_date(text)
+    value = parse_date(text, zone=UTC)
     assert value == expected
     assert value.tzinfo == UTC
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2024-11-19T10:30:00+04:00", utc(2024, 11, 19, 6, 30)),
+    ("2024-11-19T10:30:00+0400", utc(2024, 11, 19, 6, 30)),
+    ("2024-11-19 10:30 GMT+3", utc(2024, 11, 19, 7, 30)),
+    ("2024-11-19 10:30 GMT+0400", utc(2024, 11, 19, 6, 30)),
+    ("19 نوفمبر 2024 10:30 (UTC+03:00)", utc(2024, 11, 19, 7, 30)),
+    ("Tue, 19 Nov 2024 10:30:00 EST", utc(2024, 11, 19, 15, 30)),
+    ("19 نوفمبر 2024 10:30 ص بتوقيت مكة المكرمة", utc(2024, 11, 19, 7, 30)),
+    ("19 نوفمبر 2024 10:30 بتوقيت الإمارات", utc(2024, 11, 19, 6, 30)),
+    ("19 نوفمبر 2024 - 10:30 ت.غ", utc(2024, 11, 19, 10, 30)),
+])
+def test_a_written_offset_or_zone_wins_over_the_default_zone(text, expected):
+    assert parse_date(text, zone=timezone(timedelta(hours=-7))) == expected
+
+
+def test_a_local_time_is_read_in_the_given_zone_else_keeps_its_day():
+    assert parse_date("19 نوفمبر 2024 01:30", zone=ZoneInfo("Asia/Dubai")) == utc(2024, 11, 18, 21, 30)
+    assert parse_date("19 نوفمبر 2024 01:30") == utc(2024, 11, 19)  # zone unknown: the day only
+    reading = read_date("19 نوفمبر 2024 01:30")
+    assert reading.has_time and not reading.zone_known
 
 
 @pytest.mark.parametrize("text", [
@@ -100,7 +145,9 @@ def test_parse_date(text, expected):
     "18 سبتمبر/آب 2023",  # the two names disagree
     "12 نوفمبر 1985",  # before 1990
     "12 نوفمبر 2150",
-    "17 جمادى الأولى 1446",
+    "30 ذو الحجة 1300",  # Hijri, outside the Umm al-Qura table
+    "خلال 100 سنة",  # relative, no base: no date
+    "في غضون 10 أيام",
 ])
 def test_parse_date_rejects(text):
     assert parse_date(text) is None

@@ -23,6 +23,7 @@ from lxml.cssselect import CSSSelector
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
 
+from crawler.datetimes import zone_named
 from crawler.extraction.fields import authors, canonical, dates, media, title
 from crawler.extraction.page import ParsedPage, clean, first_text, fold, unique
 from crawler.items import ArticleItem
@@ -69,9 +70,9 @@ def extract_html(
 
     `body` is the page as bytes (decoded with `encoding` if given, e.g. the
     HTTP header's, else the page's own declaration) or as text; `url` is where
-    it was read from. Raw date strings go to `published_raw` / `modified_raw`
-    for the dates normalizer. `at` is when the page was fetched or captured
-    (None: now): a known outlet's page is cleaned with the cleanup selectors
+    it was read from. Dates are decided here (`published_at`, `modified_at`
+    in UTC, their text in `published_raw` / `modified_raw`). `at` is when the
+    page was fetched or captured (None: now): a known outlet's page is cleaned with the cleanup selectors
     of the parser version valid then (see crawler.outlets.base.ParserVersion)."""
     item = ArticleItem(url=url, parser=PARSER_NAME)
     page = ParsedPage.parse(body, url, encoding)
@@ -87,8 +88,10 @@ def extract_html(
 
     item.title = title.title(page, site_names)
     item.subtitle = clean(first_text(page.article.get("alternativeHeadline"))) or None
-    item.published_raw = dates.published_raw(page, item.title)
-    item.modified_raw = dates.modified_raw(page)
+    found = dates.page_dates(page, item.title, item.canonical_url, zone_named(outlet.timezone) if outlet else None)
+    item.published_at, item.published_raw = found.published_at, found.published_raw
+    item.modified_at, item.modified_raw = found.modified_at, found.modified_raw
+    item.warnings += found.warnings
 
     item.authors = authors.authors(page, site_names)
     item.section = clean(first_text(page.article.get("articleSection"))) or page.meta("article:section") or None

@@ -246,8 +246,8 @@ def _own_article(objects: list[dict], url: str) -> dict:
 
 def _microdata_article(tree) -> dict[str, list]:
     for scope in tree.xpath("//*[@itemscope][@itemtype]"):
-        kind = scope.get("itemtype").split()[0].rstrip("/").rsplit("/", 1)[-1].lower()
-        if not is_article_type(kind):
+        kinds = {t.rstrip("/").rsplit("/", 1)[-1].lower() for t in scope.get("itemtype").split()}
+        if not any(map(is_article_type, kinds)):
             continue
         found: dict[str, list] = {}
         for prop in scope.xpath(".//*[@itemprop]"):

@@ -7,6 +7,8 @@ OUTLET = Outlet(
     domains=("aawsat.com",),
     source_names=("الشرق الأوسط", "aawsat.com"),
     capture_template="aawsat",
+    # Saudi-owned, edited in Riyadh and London; its pages print Riyadh times (to verify live).
+    timezone="Asia/Riyadh",
     # Now /<section>/<subsection>/<id>-<slug>; older /home/article/<id>/[<writer>/]<slug>
     # and /node/<id>; mobile pages on m.aawsat.com.
     article_url_pattern=(

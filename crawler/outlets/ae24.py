@@ -5,6 +5,8 @@ OUTLET = Outlet(
     name_ar="موقع 24",
     name_en="24.ae",
     domains=("24.ae",),
+    # Abu Dhabi: UAE time, no daylight saving.
+    timezone="Asia/Dubai",
     source_names=("موقع 24", "24.ae"),
     # Now /article/<id>/<slug>; older pages /article/<id>/<n>/<slug>.
     article_url_pattern=r"^https?://(www\.)?24\.ae/article/\d+(/\d+)?/[^/?#]+",

@@ -43,6 +43,9 @@ class Outlet:
     source_names: tuple[str, ...] = ()
     # Text capture template its own pages are saved with (see crawler.extraction.captures).
     capture_template: str | None = None
+    # IANA time zone of the times its pages print without an offset (None:
+    # unknown, and such a time keeps only its day).
+    timezone: str | None = None
 
     # --- live crawls (crawler/discovery.py, crawler/spiders/) ---------------
     # Only URLs matching this are parsed (and stored) as articles.

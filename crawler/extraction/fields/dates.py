@@ -1,43 +1,399 @@
-"""Publication and modification dates as the page states them."""
+"""Publication and modification dates, as the page states them.
+
+Structured first, never a guess. The publication date is the first of:
+
+1. the article's JSON-LD `datePublished` (or its microdata);
+2. a publication `<meta>` (`article:published_time`, `og:`, `dc.`/`dcterms.`,
+   `pubdate`, `sailthru.date`, `parsely-pub-date`, `citation_date`, ...; the
+   generic `date` / `dc.date` names last), an `itemprop="datePublished"`
+   element, `<time pubdate>`, hAtom `<abbr class="published">`;
+3. the `<time datetime>` of the byline (in the headline's `<header>` /
+   `<article>`), or the date printed in the byline or date line next to the
+   headline (Arabic prose with Arabic-Indic digits, Hijri dates, other
+   languages): read from the text just around the `<h1>`, outside links,
+   lists of other stories, comments and page chrome;
+4. the day in the URL path (`/2023/08/08/`).
+
+A time without an offset is read in the outlet's time zone, else in a zone
+the page reveals (the offset of its other dates, a `GMT+0400` beside it);
+with no zone only the day is kept. A `Z` (UTC) label on a time that the byline
+prints as the same wall-clock time is local time mislabelled, read in the
+outlet's zone. A modification earlier than the publication is dropped
+(`modified_before_published`).
+"""
 from __future__ import annotations
 
-from crawler.extraction.page import ParsedPage, clean, first_text, fold
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from urllib.parse import unquote, urlsplit
+
+from htmldate import find_date
+from lxml import etree
+
+from crawler.datetimes import DateReading, read_date, with_zone
 from crawler.extraction.fields.title import headline_element
+from crawler.extraction.page import ParsedPage, clean, element_text, first_text
 
-_PUBLISHED_METAS = (
-    "article:published_time", "og:published_time", "og:article:published_time",
-    "pubdate", "publishdate", "publish-date", "dc.date.issued", "dcterms.issued",
+# Meta names (lowercased, `:` and `_` read as `.`), most specific first.
+_SPECIFIC_PUBLISHED_METAS = tuple(re.sub(r"[:_]", ".", name) for name in (
+    "article:published_time", "og:published_time", "og:article:published_time", "article:published",
+    "og:article:time", "published_time", "publication_date", "datepublished", "date.published",
+    "article.published", "shareaholic:article_published_time", "sailthru.date", "parsely-pub-date",
+    "cxenseparse:recs:publishtime", "rnews:datepublished", "og:release_date", "release_date",
+    "pubdate", "publishdate", "publish-date", "publish_date", "publication-date", "originalpublicationdate",
+    "dc.date.issued", "dcterms.issued",
+    "citation_publication_date", "citation_date", "citation_online_date", "bepress_citation_date",
+    "prism.publicationdate", "displaydate", "date.release",
+))
+# Names many sites fill with a creation or modification time: the last resort.
+_GENERIC_PUBLISHED_METAS = tuple(re.sub(r"[:_]", ".", name) for name in (
+    "date", "dc.date", "dcterms.date", "dc.date.created", "dcterms.created", "datecreated",
+))
+_MODIFIED_METAS = tuple(re.sub(r"[:_]", ".", name) for name in (
+    "article:modified_time", "og:updated_time", "og:article:modified_time", "article:modified",
+    "modified_time", "datemodified", "dateupdate", "shareaholic:article_modified_time",
+    "dcterms.modified", "dc.date.modified", "last-modified", "lastmod",
+))
+# Where a page keeps the dates of other stories, or no dates of the article.
+_FOREIGN_TAGS = {"aside", "nav", "footer", "select", "option", "button", "form"}
+_FOREIGN_NAMES = re.compile(
+    r"(?:^|[\s_-])(?:comment|related|teaser|recommend|popular|trending|most-?read|sidebar|widget|swiper|carousel|"
+    r"slider|ticker|breaking|newsletter|footer|navbar|navtop|topbar|menu|weather|prayer|"
+    r"more-?news|read-?more|latest|also|share|social|cookie|modal|advert|banner)",
+    re.IGNORECASE,
 )
-_MODIFIED_METAS = ("article:modified_time", "og:updated_time", "og:article:modified_time", "dcterms.modified")
-# Where a page keeps the dates of other stories.
-_FOREIGN_CONTAINERS = {"a", "aside", "nav", "footer", "li"}
+# Words that label a date as an update, not the publication.
+_MODIFIED_LABEL = re.compile(
+    r"(?:تحديث|تم التحديث|محدث|عدل|تعديل|updated?|modified|last (?:edited|changed)|aktualisiert|"
+    r"geändert|änderung|mis à jour|modifié|actualizado|aggiornato|bijgewerkt)\W*\s*(?:في|on|am|le|el|il)?\s*:?\s*$",
+    re.IGNORECASE,
+)
+_WHITESPACE = re.compile(r"\s+")
+# Elements whose names say they hold a date or a byline.
+_DATE_LINES = etree.XPath(
+    "//*[self::div or self::span or self::p or self::time or self::small or self::li or self::ul]"
+    "[re:test(concat(@class, ' ', @id), 'date|time|publi|posted|submitted|meta|byline|author|info', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+# How much text around the headline the byline may use.
+_TEXT_AFTER_HEADLINE = 600
+_TEXT_BEFORE_HEADLINE = 200
+# A text piece this long is body prose: the byline zone has ended. A date
+# line is short (`نُشر في الخميس 3 كانون الأول / ديسمبر 2020 08:15 مساءً`);
+# a date inside a longer sentence is a date the text talks about.
+_PROSE_WORDS = 20
+_BYLINE_WORDS = 14
+_BLOCKS = {"p", "li", "td", "blockquote", "dd"}
+_NOT_DATE_WORDS = re.compile(r"(?<!\w)[^\W\d_]{3,}(?!\w)")
+_URL_DATE = re.compile(
+    r"/(?P<y>(?:19|20)\d\d)(?P<sep>[/_-]?)(?P<mo>0?[1-9]|1[0-2])(?P=sep)(?P<d>0?[1-9]|[12]\d|3[01])(?=[/_.-]|$)"
+    r"|/(?P<y2>(?:19|20)\d\d)-(?P<mo2>0[1-9]|1[0-2])/(?P<d2>0[1-9]|[12]\d|3[01])/"
+)
 
 
-def published_raw(page: ParsedPage, title: str | None) -> str | None:
-    return (clean(first_text(page.article.get("datePublished")))
-            or page.microdata_value("datepublished")
-            or page.meta(*_PUBLISHED_METAS)
-            or _byline_time(page, title)) or None
+@dataclass
+class PageDates:
+    published_at: datetime | None = None
+    published_raw: str | None = None
+    published_source: str | None = None  # where it was read: json-ld, meta:<name>, byline, url, ...
+    modified_at: datetime | None = None
+    modified_raw: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
-def modified_raw(page: ParsedPage) -> str | None:
-    return (clean(first_text(page.article.get("dateModified")))
-            or page.microdata_value("datemodified")
-            or page.meta(*_MODIFIED_METAS)) or None
+@dataclass
+class _Found:
+    raw: str
+    reading: DateReading
+    source: str
 
 
-def _byline_time(page: ParsedPage, title: str | None) -> str:
-    """The `<time datetime>` of the byline: inside the `<header>` or
-    `<article>` that holds the headline `<h1>`, outside links, lists and
-    asides (where related stories keep their dates)."""
-    heading = headline_element(page, title)
-    if heading is None or fold(heading.text_content().strip()) != fold(title):
-        return ""
+def page_dates(page: ParsedPage, title: str | None, canonical_url: str | None, zone: tzinfo | None) -> PageDates:
+    """The page's publication and modification dates. `zone`: the outlet's
+    time zone, if known."""
+    result = PageDates()
+    byline = _Byline(page, title)
+    metas = _metas_by_name(page)
+    published = _published(page, metas, byline, canonical_url)
+    modified = _structured(page, metas, "dateModified", _MODIFIED_METAS) or byline.modified()
+    zone = zone or _page_zone(published, modified)
+
+    if published is not None:
+        reading = published.reading
+        if zone is not None and reading.offset == timedelta() and published.source != "url":
+            printed = byline.published()
+            if printed is not None and _same_wall_clock(reading, printed.reading):
+                reading = with_zone(reading, zone.utcoffset(reading.local) or timedelta())
+                result.warnings.append("utc_label_on_local_time")
+        result.published_at, result.published_raw = reading.to_utc(zone), published.raw
+        result.published_source = published.source
+        if reading.has_time and not reading.zone_known and zone is None:
+            result.warnings.append("published_timezone_unknown")
+    if modified is not None:
+        result.modified_at, result.modified_raw = modified.reading.to_utc(zone), modified.raw
+    if result.published_at and result.modified_at and result.modified_at < result.published_at:
+        if result.modified_at.date() != result.published_at.date() or modified.reading.has_time:
+            result.modified_at = None
+            result.warnings.append("modified_before_published")
+    return result
+
+
+def _published(page: ParsedPage, metas, byline: _Byline, canonical_url: str | None) -> _Found | None:
+    """The publication date. When the sources disagree on the day, the day
+    in the URL (minted once, when the article was first published) wins, then
+    the date printed in the byline (what the outlet tells its readers), then
+    the structured metadata (which CMSs refill on republication): measured on
+    real pages (bench/dates.py), each of them beats the next in most
+    disagreements. The generic `date` metas come last. The winning day keeps
+    the most precise reading of it (a structured time with its offset)."""
+    structured = _structured(page, metas, "datePublished", _SPECIFIC_PUBLISHED_METAS)
+    printed = byline.published()
+    in_url = _url_date(canonical_url) or _url_date(page.url)
+    generic = None if structured or printed else _from_metas(metas, _GENERIC_PUBLISHED_METAS)
+    ranked = [found for found in (in_url, printed, structured, generic) if found]
+    if not ranked:
+        return _corroborated(page, canonical_url)
+    day = ranked[0].reading.day
+    same_day = [found for found in (structured, printed, generic, in_url) if found and found.reading.day == day]
+    return max(same_day, key=lambda found: (found.reading.zone_known, found.reading.has_time))
+
+
+def _corroborated(page: ParsedPage, canonical_url: str | None) -> _Found | None:
+    """The last resort, two independent readings that agree: htmldate's
+    (fast mode: markup and date-like elements, no free-text search) and a
+    short date line of ours in an element the page names as a date, byline
+    or meta line anywhere outside page chrome and lists of other stories."""
+    lines = {}
+    for element in _DATE_LINES(page.tree):
+        text = _WHITESPACE.sub(" ", element.text_content()).strip()
+        if text and len(text.split()) <= _BYLINE_WORDS and not _is_foreign(element):
+            found = _read(text, "date line")
+            if found:
+                lines.setdefault(found.reading.day, found)
+    if not lines:
+        return None
+    day = find_date(page.tree, extensive_search=False, original_date=True, url=canonical_url)
+    return lines.get(date.fromisoformat(day)) if day else None
+
+
+def _read(raw: str | None, source: str) -> _Found | None:
+    raw = clean(raw)
+    reading = read_date(raw, explicit_only=True) if raw else None
+    return _Found(raw, reading, source) if reading else None
+
+
+def _structured(page: ParsedPage, metas: dict[str, list[str]], prop: str, names: tuple[str, ...]) -> _Found | None:
+    """The JSON-LD article's `prop`, its microdata, the first meta of `names`,
+    or (publication) an element marked as the date."""
+    found = (_read(first_text(page.article.get(prop)), "json-ld")
+             or _read(page.microdata_value(prop.lower()), "microdata"))
+    if found:
+        return found
+    found = _from_metas(metas, names)
+    if found:
+        return found
+    return _marked_element(page) if prop == "datePublished" else None
+
+
+def _from_metas(metas: dict[str, list[str]], names: tuple[str, ...]) -> _Found | None:
+    for name in names:
+        for value in metas.get(name, ()):
+            found = _read(value, f"meta:{name}")
+            if found:
+                return found
+    return None
+
+
+def _metas_by_name(page: ParsedPage) -> dict[str, list[str]]:
+    """The page's meta contents by name with `:` and `_` read as `.`
+    (`dcterms:issued` is `dcterms.issued`)."""
+    names: dict[str, list[str]] = {}
+    for key, values in page.metas.items():
+        names.setdefault(re.sub(r"[:_]", ".", key), []).extend(values)
+    return names
+
+
+def _marked_element(page: ParsedPage) -> _Found | None:
+    """An element the markup marks as the publication date: `itemprop=
+    datePublished`, `<time pubdate>`, hAtom `<abbr class="published">`."""
+    for element in page.tree.xpath(
+            "//*[@itemprop='datePublished'] | //time[@pubdate] | //abbr[contains(@class, 'published')]"):
+        if _is_foreign(element):
+            continue
+        found = _read(element.get("datetime") or element.get("content") or element.get("title")
+                      or element_text(element), "markup")
+        if found:
+            return found
+    return None
+
+
+def _is_foreign(element, stop=frozenset()) -> bool:
+    """Inside a list of other stories, comments or page chrome: judged on the
+    element and its ancestors up to (not including) those in `stop` (the
+    containers it shares with the headline, whose names say nothing of it)."""
+    for node in (element, *element.iterancestors()):
+        if node in stop:
+            return False
+        if node.tag in _FOREIGN_TAGS:
+            return True
+        names = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if names.strip() and _FOREIGN_NAMES.search(names):
+            return True
+        if node.tag in ("a", "li") and any(len(element_text(a)) > 25 for a in node.iter("a")):
+            return True  # a teaser: a headline link
+    return False
+
+
+class _Byline:
+    """The text just around the headline, where the byline and date line
+    stand, read lazily (only when the structured sources say nothing or
+    need a check)."""
+
+    def __init__(self, page: ParsedPage, title: str | None):
+        self.page, self.title = page, title
+        self._dates: tuple[_Found | None, _Found | None] | None = None
+
+    def published(self) -> _Found | None:
+        return self._read()[0]
+
+    def modified(self) -> _Found | None:
+        return self._read()[1]
+
+    def _read(self) -> tuple[_Found | None, _Found | None]:
+        if self._dates is None:
+            self._dates = self._search()
+        return self._dates
+
+    def _search(self) -> tuple[_Found | None, _Found | None]:
+        heading = headline_element(self.page, self.title)
+        if heading is None:
+            return None, None
+        time = _byline_time(heading)
+        published, modified = (_Found(time.raw, time.reading, "time") if time else None), None
+        for text, label in _segments_near(heading):
+            found = _read(text, "byline")
+            if found is None or _is_sentence(text):
+                continue
+            if _MODIFIED_LABEL.search(label):
+                modified = modified or found
+            elif published is None:
+                published = found
+            if published and modified:
+                break
+        return published, modified
+
+
+def _byline_time(heading) -> _Found | None:
+    """The `<time datetime>` in the `<header>` or `<article>` of the headline."""
     container = next((a for a in heading.iterancestors() if a.tag in ("header", "article")), None)
     if container is None:
-        return ""
+        return None
     for time in container.iter("time"):
-        value = (time.get("datetime") or "").strip()
-        if value and not any(a.tag in _FOREIGN_CONTAINERS for a in time.iterancestors()):
-            return value
-    return ""
+        if time.get("datetime") and not _is_foreign(time, frozenset(heading.iterancestors())):
+            found = _read(time.get("datetime"), "time")
+            if found:
+                return found
+    return None
+
+
+def _segments_near(heading):
+    """(text, label) of the short text pieces after the headline until the
+    body's prose begins (then those just before it, within its container),
+    nearest first; the label is the text just before a piece (`آخر تحديث:`,
+    `Published on`)."""
+    shared = frozenset(heading.iterancestors())
+    after, used, previous, prose = [], 0, "", 0
+    for node, text in _texts_after(heading):
+        words = len(text.split())
+        prose += words >= _PROSE_WORDS and node.tag == "p"
+        if prose > 1 or used > _TEXT_AFTER_HEADLINE:  # past the lede, into the body
+            break
+        used += len(text)
+        if words <= _BYLINE_WORDS and not _in_prose(node) and not _is_foreign(node, shared):
+            after.append((text, previous))
+        previous = text
+    yield from after
+    container = heading.getparent()
+    while container is not None and len(element_text(container)) - len(element_text(heading)) < 40:
+        container = container.getparent()
+    if container is None:
+        return
+    before, used = [], 0
+    for node in container.iter():
+        if node is heading:
+            break
+        if node in shared or not isinstance(node.tag, str):
+            continue
+        text = _WHITESPACE.sub(" ", node.text or "").strip()
+        if text and len(text.split()) <= _BYLINE_WORDS and not _is_foreign(node, shared):
+            before.append((text, ""))
+    for text, label in reversed(before):
+        used += len(text)
+        if used > _TEXT_BEFORE_HEADLINE:
+            break
+        yield text, label
+
+
+def _is_sentence(text: str) -> bool:
+    """A sentence that mentions a date (`وكان الوزيران قد التقيا في 12 مايو
+    2023.`), not a date line: it ends like a sentence and has words besides
+    the date."""
+    return text.rstrip().endswith((".", "!", "?", "؟")) and len(_NOT_DATE_WORDS.findall(text)) >= 5
+
+
+def _in_prose(node) -> bool:
+    """A piece of a sentence (text beside a link or bold words in a paragraph)."""
+    block = next((n for n in (node, *node.iterancestors()) if n.tag in _BLOCKS), None)
+    return block is not None and len(element_text(block).split()) >= _PROSE_WORDS
+
+
+def _texts_after(heading):
+    """(element, text) of every text node after the headline, in document order."""
+    node = heading
+    if heading.tail and heading.tail.strip():
+        yield heading.getparent(), _WHITESPACE.sub(" ", heading.tail).strip()
+    while node is not None:
+        for sibling in node.itersiblings():
+            for element in sibling.iter():
+                if not isinstance(element.tag, str):
+                    continue
+                if element.text and element.text.strip():
+                    yield element, _WHITESPACE.sub(" ", element.text).strip()
+                if element is not sibling and element.tail and element.tail.strip():
+                    yield element.getparent(), _WHITESPACE.sub(" ", element.tail).strip()
+            if sibling.tail and sibling.tail.strip():
+                yield sibling.getparent(), _WHITESPACE.sub(" ", sibling.tail).strip()
+        node = node.getparent()
+        if node is not None and node.tag == "body":
+            break
+
+
+def _url_date(url: str | None) -> _Found | None:
+    """The day a URL path names (`/2023/08/08/`, `/2020-02/19/`, `/20230808/`)."""
+    if not url:
+        return None
+    path = unquote(urlsplit(url).path)
+    match = _URL_DATE.search(path)
+    if match is None:
+        return None
+    year, month, day = (match["y"], match["mo"], match["d"]) if match["y"] else (match["y2"], match["mo2"], match["d2"])
+    if match["y"] and not match["sep"] and (len(month), len(day)) != (2, 2):
+        return None  # `/2023811/`: not a date
+    return _read(f"{year}-{int(month):02d}-{int(day):02d}", "url")
+
+
+def _page_zone(*found: _Found | None) -> tzinfo | None:
+    """A zone the page reveals: the offset written on one of its dates."""
+    for candidate in found:
+        if candidate is not None and candidate.reading.offset is not None and candidate.source != "url":
+            return timezone(candidate.reading.offset)
+        if candidate is not None and candidate.reading.zone is not None:
+            return candidate.reading.zone
+    return None
+
+
+def _same_wall_clock(labelled: DateReading, printed: DateReading) -> bool:
+    """Same day and time of day to the minute, the printed one with no offset."""
+    return (printed.has_time and not printed.zone_known and labelled.local.replace(second=0) ==
+            printed.local.replace(second=0))

@@ -6,6 +6,11 @@ import re
 from crawler.extraction.page import ParsedPage, clean, element_text, first_text, fold, types_of, unique
 
 _PUBLISHER_TYPES = {"website", "organization", "newsmediaorganization"}
+_OTHER_HEADLINES = (
+    "//h2 | //h3 | //*[@itemprop='headline'][not(self::meta)]"
+    " | //*[contains(@class, 'title') or contains(@class, 'headline')][not(self::title)][not(.//h1 or .//h2)]"
+)
+_LETTERS = re.compile(r"[^\W_]+")
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " · ", " ｜ ")
 
 
@@ -25,14 +30,23 @@ def headings(page: ParsedPage):
 
 
 def headline_element(page: ParsedPage, title: str | None):
-    """The `<h1>` that shows the title (else the first `<h1>`), or None."""
-    if title:
-        folded = fold(title)
-        for heading in headings(page):
-            text = fold(element_text(heading))
-            if text == folded or (len(folded) > 15 and (folded in text or text in folded)):
-                return heading
-    return None
+    """The element that shows the title above the article: an `<h1>` (else
+    an `<h2>`/`<h3>` or an element marked as the headline) whose text is the
+    title or within it, compared on letters and digits only; else the page's
+    only `<h1>`. None if there is none."""
+    key = _letters(title)
+    if key:
+        for candidates in (headings(page), page.tree.xpath(_OTHER_HEADLINES)):
+            for element in candidates:
+                text = _letters(element_text(element))
+                if text and (text == key or (len(text) > 15 and text in key) or (len(key) > 15 and key in text)):
+                    return element
+    shown = list(headings(page))
+    return shown[0] if len(shown) == 1 else None
+
+
+def _letters(text: str | None) -> str:
+    return "".join(_LETTERS.findall(fold(text))) if text else ""
 
 
 def title(page: ParsedPage, names: list[str]) -> str | None:
