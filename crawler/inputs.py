@@ -9,6 +9,8 @@ import gzip
 import re
 import zlib
 
+from crawler.extraction.decoding import mostly_utf8
+
 ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 _CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
 
@@ -41,15 +43,22 @@ def check_content(data: bytes) -> None:
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode a text capture: UTF-8 (with or without BOM), UTF-16 with BOM, or
-    Windows-1256 when the bytes are not UTF-8 and read as Arabic that way.
-    Returns (text, encoding)."""
+    """Decode a text capture: UTF-8 (with or without BOM, a few stray bytes
+    replaced), UTF-16 with BOM, or Windows-1256 when the bytes are not UTF-8
+    and read as Arabic that way. Returns (text, encoding).
+
+    UTF-8 that was once read as Windows-1256 or Windows-1252 and saved again
+    is mojibake in valid UTF-8: `repair_mojibake` undoes it, not the decoder."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # Read as Windows-1256, damaged UTF-8 would pass for Arabic mojibake.
+    text = data.decode("utf-8-sig", errors="replace")
+    if mostly_utf8(text):
+        return text, "utf-8"
     text = data.decode("cp1256", errors="replace")
     letters = sum(ch.isalpha() for ch in text)
     if letters and len(ARABIC_LETTER.findall(text)) >= letters * 0.5 and text.count("\ufffd") < 5:

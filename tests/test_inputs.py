@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
+import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252)
 import pytest
 
 from crawler.inputs import UnreadableInput, check_content, decode_text, maybe_gunzip
 from crawler.pages import CAPTURE, HTML, kind_of
+from pipelines.arabic import repair_mojibake
 
 ARABIC = "أعلن وزير الخارجية الروسي سيرغي لافروف في بكين اليوم"
 
@@ -43,3 +46,38 @@ def test_encodings():
     with pytest.raises(UnreadableInput) as exc:
         decode_text("Grüße aus Köln, schöne Straße".encode("latin-1"))
     assert exc.value.reason == "undecodable"
+
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def seed_bytes() -> bytes:
+    return next(SEEDS.glob("001_*.txt")).read_bytes()
+
+
+def test_utf8_capture_with_stray_bytes_stays_utf8():
+    # A Windows-1252 quote pasted in and the last character cut by a size
+    # limit: read as Windows-1256 the whole capture would become mojibake.
+    data = seed_bytes()
+    middle = data.index("ا".encode(), len(data) // 2)
+    damaged = data[:middle] + b"\x93" + data[middle:] + "ع".encode()[:1]
+    text, encoding = decode_text(damaged)
+    assert encoding == "utf-8" and text.count("\ufffd") == 2
+    assert text.startswith(data[:middle].decode("utf-8"))
+
+
+def test_windows_1256_capture_is_not_taken_for_damaged_utf8():
+    clean = seed_bytes().decode("utf-8")
+    cp1256 = clean.encode("cp1256", errors="replace")
+    assert decode_text(cp1256) == (cp1256.decode("cp1256"), "windows-1256")
+
+
+@pytest.mark.parametrize("codec", ["cp1256", "sloppy-windows-1252"])
+def test_mojibake_saved_as_utf8_is_left_to_repair_mojibake(codec):
+    # A capture whose UTF-8 was once read in a single-byte code page and saved
+    # again is valid UTF-8: decoded as it is, repaired by the normalizers.
+    clean = seed_bytes().decode("utf-8")
+    saved = clean.encode("utf-8").decode(codec).encode("utf-8")
+    text, encoding = decode_text(saved)
+    assert encoding == "utf-8" and text != clean
+    assert repair_mojibake(text) == clean

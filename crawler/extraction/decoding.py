@@ -75,7 +75,7 @@ def decode_page(body: bytes, encoding: str | None = None) -> Decoded:
         return Decoded(utf8, "utf-8", CHARSET_MISMATCH)
     if declared == "utf-8":
         text = body.decode("utf-8", errors="replace")
-        if _damaged_utf8(text):
+        if mostly_utf8(text):
             return Decoded(text, "utf-8")
     elif declared:
         text = _strict(body, declared)
@@ -103,9 +103,10 @@ def _strict(body: bytes, encoding: str) -> str | None:
         return None
 
 
-def _damaged_utf8(text: str) -> bool:
-    """Fewer replacement characters than valid non-ASCII characters: stray
-    bytes (a pasted Windows-1252 quote, a cut last character) in a UTF-8 page."""
+def mostly_utf8(text: str) -> bool:
+    """For bytes decoded as UTF-8 with errors replaced: fewer replacement
+    characters than valid non-ASCII characters, i.e. stray bytes (a pasted
+    Windows-1252 quote, a cut last character) in UTF-8 text."""
     invalid = text.count("\ufffd")
     non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
     return invalid < non_ascii - invalid
