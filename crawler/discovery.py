@@ -10,18 +10,21 @@ Plain functions over page bytes and Scrapy responses, used by the spiders
 - `page_links(response)`: links, `rel="next"` pages and declared feeds of an HTML page;
 - `declares_article(response)`: whether a page says it is an article (JSON-LD
   `NewsArticle` and its kin, or `og:type` article), for sites without URL rules;
+- `parse_time` / `parse_period`: their dates, as UTC instants (and the
+  precision of a date written to the day, month or year);
 - `resolve_since` / `is_recent`: the age window for dated feed and sitemap entries.
 """
 from __future__ import annotations
 
 import email.utils
+import functools
 import gzip
 import io
 import json
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urldefrag, urlsplit
 
 from lxml import etree
@@ -56,11 +59,21 @@ class Entry:
     modified: datetime | None = None
     published: datetime | None = None
     modified_raw: str | None = None
+    # "day", "month" or "year" for a date written only that far ("2024-11"):
+    # the datetime above is then the start of that period.
+    modified_precision: str | None = None
+    published_precision: str | None = None
 
     @property
     def latest(self) -> datetime | None:
-        dates = [d for d in (self.modified, self.published) if d is not None]
-        return max(dates) if dates else None
+        """The last instant the entry's dates can name. A date written to the
+        day, month or year counts until the end of that period: an edit made
+        later in it is then never taken for older than the window or than the
+        last fetch (reading its start would skip it)."""
+        ends = [period_end(moment, precision) for moment, precision in
+                ((self.modified, self.modified_precision), (self.published, self.published_precision))
+                if moment is not None]
+        return max(ends) if ends else None
 
 
 @dataclass
@@ -78,26 +91,143 @@ class PageLinks:
 
 # --- dates and the age window ---------------------------------------------------
 
+# Zone names seen in feed dates, in hours east of UTC: RFC 822's, the US
+# generic ones, Europe's, and those of the outlets' region. "AST" is Arabia
+# Standard Time (UTC+3) here, not the Atlantic one of Python's email module:
+# that is what Gulf sites mean by it. CST keeps its RFC 822 meaning (US
+# Central); IST (India, Israel, Ireland) is left out. A zone not listed is
+# read as UTC.
+_ZONE_HOURS = {
+    "ut": 0, "utc": 0, "gmt": 0, "z": 0, "wet": 0, "west": 1, "bst": 1,
+    "cet": 1, "met": 1, "cest": 2, "mest": 2, "eet": 2, "eest": 3, "msk": 3,
+    "ast": 3, "trt": 3, "eat": 3, "irst": 3.5, "gst": 4, "pkt": 5,
+    "edt": -4, "est": -5, "et": -5, "cdt": -5, "cst": -6, "ct": -6,
+    "mdt": -6, "mst": -7, "mt": -7, "pdt": -7, "pst": -8, "pt": -8,
+}
+_MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+# W3C datetime (the ISO 8601 profile of sitemaps and Atom): YYYY, YYYY-MM,
+# YYYY-MM-DD, then a time to the minute, second or fraction, with its zone.
+_W3C_TIME = re.compile(
+    r"(?P<year>\d{4})(?:-(?P<month>\d\d)(?:-(?P<day>\d\d)"
+    r"(?:[T ](?P<hour>\d\d):(?P<minute>\d\d)(?::(?P<second>\d\d)(?:[.,](?P<fraction>\d+))?)?"
+    r"\s*(?P<zone>Z|[+-]\d\d(?::?\d\d)?)?)?)?)?",
+    re.IGNORECASE,
+)
+# RFC 822 / 2822 as feeds write it: optional day name, "19 Nov" or "Nov 19",
+# 2- or 4-digit year, optional time, and a zone as an offset (+0300, +03:00,
+# +3), a name (EST, CET), or both (GMT+3, UTC+03:00).
+_RFC822_TIME = re.compile(
+    r"(?:[a-z]+\.?,?\s*)?"
+    r"(?:(?P<day>\d{1,2})[\s-]+(?P<month>[a-z]{3,})\.?|(?P<month_first>[a-z]{3,})\.?\s+(?P<day_second>\d{1,2})),?"
+    r"[\s-]+(?P<year>\d{4}|\d\d),?"
+    r"(?:\s+(?P<hour>\d{1,2}):(?P<minute>\d\d)(?::(?P<second>\d\d))?"
+    r"(?:\s*(?P<zone_name>(?:etc/)?[a-z]{1,5})?\s*(?P<offset>[+-]\d{1,2}(?::?\d\d)?)?))?",
+    re.IGNORECASE,
+)
+_RFC822_COMMENT = re.compile(r"\([^)]*\)")  # "+0300 (Arabia Standard Time)"
 
-def parse_time(text: str | None) -> datetime | None:
+
+@functools.lru_cache(maxsize=64)  # a feed writes the same zone all along
+def _offset(text: str) -> timezone | None:
+    """A zone from its offset: +0300, +03:00, +03, +3, -0930; None out of range."""
+    digits = text[1:].replace(":", "")
+    hours, minutes = (int(digits), 0) if len(digits) <= 2 else (int(digits[:-2]), int(digits[-2:]))
+    if hours > 14 or minutes > 59:
+        return None
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if text[0] == "-" else delta)
+
+
+def _second(text: str | None) -> int:
+    second = int(text or 0)
+    return 59 if second == 60 else second  # a leap second
+
+
+def _w3c_time(text: str) -> tuple[datetime, str | None] | None:
+    found = _W3C_TIME.fullmatch(text)
+    if not found:
+        return None
+    part = found.groupdict()
+    if part["hour"] is None:
+        precision = "day" if part["day"] else "month" if part["month"] else "year"
+        return datetime(int(part["year"]), int(part["month"] or 1), int(part["day"] or 1), tzinfo=timezone.utc), precision
+    zone = timezone.utc
+    if part["zone"] and part["zone"].upper() != "Z":
+        zone = _offset(part["zone"])
+        if zone is None:
+            return None
+    micro = int((part["fraction"] or "0")[:6].ljust(6, "0"))
+    return datetime(int(part["year"]), int(part["month"]), int(part["day"]), int(part["hour"]),
+                    int(part["minute"]), _second(part["second"]), micro, tzinfo=zone), None
+
+
+def _rfc822_time(text: str) -> tuple[datetime, str | None] | None:
+    found = _RFC822_TIME.fullmatch(_RFC822_COMMENT.sub("", text).strip())
+    if not found:
+        return None
+    part = found.groupdict()
+    month = _MONTHS.get((part["month"] or part["month_first"])[:3].lower())
+    if month is None:
+        return None
+    year = int(part["year"])
+    if len(part["year"]) == 2:  # RFC 2822: 00-49 are 2000-2049
+        year += 2000 if year < 50 else 1900
+    day = int(part["day"] or part["day_second"])
+    if part["hour"] is None:
+        return datetime(year, month, day, tzinfo=timezone.utc), "day"
+    if part["offset"]:
+        zone = _offset(part["offset"])
+        if zone is None:
+            return None
+    else:
+        name = (part["zone_name"] or "").lower().removeprefix("etc/")
+        zone = timezone(timedelta(hours=_ZONE_HOURS.get(name, 0)))
+    return datetime(year, month, day, int(part["hour"]), int(part["minute"]),
+                    _second(part["second"]), tzinfo=zone), None
+
+
+def parse_period(text: str | None) -> tuple[datetime, str | None] | None:
     """A feed or sitemap time (W3C/ISO 8601 or RFC 822) as an aware UTC
-    datetime; a date alone counts as the end of that day, so that a window
-    starting that day keeps it. None when absent or unreadable."""
-    text = (text or "").strip()
+    datetime and its precision: "year", "month" or "day" for a date written
+    only that far ("2003", "2003-12", "2003-12-13", "Sat, 13 Dec 2003"), the
+    datetime then being the start of that period; None for a time of day.
+    None when absent or unreadable."""
+    text = " ".join((text or "").split())
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text)
-        if not any(mark in text for mark in "T :"):  # a date alone
-            moment = datetime.combine(moment.date(), time.max)
-    except ValueError:
-        try:
+        read = _w3c_time(text) or _rfc822_time(text)
+        if read is None:  # asctime and other shapes the standard library knows
             moment = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+            read = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)), None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    moment, precision = read
+    return moment.astimezone(timezone.utc), precision
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """The UTC instant a feed or sitemap time names (the start of a date or
+    month written alone); None when absent or unreadable. See `parse_period`."""
+    period = parse_period(text)
+    return period[0] if period else None
+
+
+def period_end(start: datetime, precision: str | None) -> datetime:
+    """The last instant a time of that precision can name. A date written
+    alone names a day of an unknown zone, whose end may come as late as its
+    end in UTC-12: 12 hours after it ends in UTC (as the incremental
+    middleware reads a date alone)."""
+    if precision is None:
+        return start
+    if precision == "day":
+        following = start + timedelta(days=1)
+    elif precision == "month":
+        following = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    else:
+        following = start.replace(year=start.year + 1)
+    return following + timedelta(hours=12)
 
 
 def resolve_since(value: str | None, max_age_days: float, now: datetime | None = None) -> datetime | None:
@@ -163,6 +293,13 @@ def _child_text(element, *names: str) -> str | None:
     return None
 
 
+def _entry(url: str, modified_raw: str | None = None, published_raw: str | None = None) -> Entry:
+    modified = parse_period(modified_raw) or (None, None)
+    published = parse_period(published_raw) or (None, None)
+    return Entry(url=url, modified=modified[0], modified_precision=modified[1], modified_raw=modified_raw,
+                 published=published[0], published_precision=published[1])
+
+
 def parse_sitemap(body: bytes, max_size: int = 0) -> Sitemap:
     """A sitemap index or URL set (XML, possibly gzipped). A file that is not
     XML gives an empty URL set; see `_xml_root` for gzip errors."""
@@ -179,10 +316,7 @@ def parse_sitemap(body: bytes, max_size: int = 0) -> Sitemap:
         if not loc:
             continue
         lastmod = next((c.text.strip() for c in node if _local(c) == "lastmod" and c.text and c.text.strip()), None)
-        sitemap.entries.append(Entry(
-            url=loc, modified=parse_time(lastmod), modified_raw=lastmod,
-            published=parse_time(_child_text(node, "publication_date")),
-        ))
+        sitemap.entries.append(_entry(loc, lastmod, _child_text(node, "publication_date")))
     return sitemap
 
 
@@ -201,19 +335,16 @@ def parse_feed(body: bytes, max_size: int = 0) -> list[Entry]:
                 guid = next((c for c in node if _local(c) == "guid"), None)
                 if guid is not None and guid.get("isPermaLink", "true") != "false":
                     url = (guid.text or "").strip()
-            published = parse_time(_child_text(node, "pubdate", "date", "published"))
-            modified_raw = _child_text(node, "updated", "modified")
+            published_raw = _child_text(node, "pubdate", "date", "published")
         elif name == "entry":
             links = [c for c in node if _local(c) == "link" and c.get("href")]
             page = next((c for c in links if c.get("rel", "alternate") == "alternate"), None)
             url = page.get("href").strip() if page is not None else None
-            published = parse_time(_child_text(node, "published", "issued"))
-            modified_raw = _child_text(node, "updated", "modified")
+            published_raw = _child_text(node, "published", "issued")
         else:
             continue
         if url and url.startswith(("http://", "https://")):
-            entries.append(Entry(url=url, modified=parse_time(modified_raw), published=published,
-                                 modified_raw=modified_raw))
+            entries.append(_entry(url, _child_text(node, "updated", "modified"), published_raw))
     return entries
 
 

@@ -10,8 +10,8 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.discovery import (
-    Entry, declares_article, is_recent, page_links, parse_feed, parse_sitemap, parse_time, resolve_since,
-    robots_sitemaps,
+    Entry, declares_article, is_recent, page_links, parse_feed, parse_period, parse_sitemap, parse_time,
+    resolve_since, robots_sitemaps,
 )
 from crawler.outlets import all_outlets, by_slug
 from crawler.outlets.base import Outlet, ParserVersion
@@ -74,9 +74,10 @@ def test_parse_time_reads_sitemap_and_feed_dates_as_utc(text, expected):
 
 
 def test_a_date_alone_counts_until_the_end_of_that_day():
-    moment = parse_time("2024-11-18")
-    assert moment.date() == date(2024, 11, 18) and moment.hour == 23
-    assert is_recent(Entry("https://x/a", modified=moment), datetime(2024, 11, 18, 12, tzinfo=UTC))
+    assert parse_period("2024-11-18") == (datetime(2024, 11, 18, tzinfo=UTC), "day")
+    entry = Entry("https://x/a", modified=parse_time("2024-11-18"), modified_precision="day")
+    assert is_recent(entry, datetime(2024, 11, 18, 23, 30, tzinfo=UTC))
+    assert not is_recent(entry, datetime(2024, 11, 20, tzinfo=UTC))
 
 
 def test_resolve_since():
