@@ -5,8 +5,9 @@ Plain functions over page bytes and Scrapy responses, used by the spiders
 
 - `robots_sitemaps(text)`: the `Sitemap:` lines of a robots.txt;
 - `parse_sitemap(body)`: a sitemap index (child sitemaps) or a URL set, with
-  `<lastmod>` and Google News `<news:publication_date>`; gzipped files too;
-- `parse_feed(body)`: RSS 2.0, RSS 1.0 (RDF) and Atom entries with their dates;
+  `<lastmod>` and Google News `<news:publication_date>`, a plain-text sitemap,
+  or a feed named as a sitemap; gzipped files too;
+- `parse_feed(body)`: RSS 2.0, RSS 1.0 (RDF), Atom and JSON Feed entries with their dates;
 - `page_links(response)`: links, `rel="next"` pages and declared feeds of an HTML page;
 - `declares_article(response)`: whether a page says it is an article (JSON-LD
   `NewsArticle` and its kin, or `og:type` article), for sites without URL rules;
@@ -41,10 +42,15 @@ _FILE_EXTENSION = re.compile(
 )
 _FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
 _ARTICLE_TYPES = {"blogposting", "liveblogposting", "report"}
-_XML_PARSER = etree.XMLParser(recover=True, remove_comments=True, resolve_entities=False, huge_tree=True,
-                              no_network=True)
-_ROBOTS_SITEMAP = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+# Entities are never expanded (billion laughs) nor fetched (XXE); a damaged
+# file is read as far as it goes.
+_XML_OPTIONS = dict(recover=True, remove_comments=True, resolve_entities=False, huge_tree=True, no_network=True)
+_FEED_ROOTS = {"rss", "rdf", "feed"}
+_HTTP_URL = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)
+_ROBOTS_SITEMAP = re.compile(r"^\s*site-?map\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 _GZIP_MAGIC = b"\x1f\x8b"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,9 @@ class Entry:
     """One URL named by a sitemap or a feed, with what the source says of its age.
 
     `modified` / `modified_raw`: when the page last changed (sitemap `lastmod`,
-    Atom `updated`). `published`: when it was first published (news sitemap
-    `publication_date`, RSS `pubDate`, Atom `published`)."""
+    Atom `updated`, JSON Feed `date_modified`). `published`: when it was first
+    published (news sitemap `publication_date`, RSS `pubDate`, Atom
+    `published`, JSON Feed `date_published`)."""
 
     url: str
     modified: datetime | None = None
@@ -255,13 +262,23 @@ def is_recent(entry: Entry, since: datetime | None) -> bool:
 # --- robots.txt, sitemaps, feeds ------------------------------------------------
 
 
+def _is_http_url(text: str) -> bool:
+    """An absolute http(s) URL."""
+    return _HTTP_URL.match(text) is not None
+
+
 def robots_sitemaps(text: str) -> list[str]:
-    return list(dict.fromkeys(_ROBOTS_SITEMAP.findall(text or "")))
+    """The URLs of the `Sitemap:` lines of a robots.txt (also spelt
+    `Site-map:`, which Google accepts), once each. Only absolute http(s) URLs:
+    the protocol asks for them, and a relative one cannot be requested."""
+    found = _ROBOTS_SITEMAP.findall((text or "").lstrip("\ufeff"))
+    return list(dict.fromkeys(url for url in found if _is_http_url(url)))
 
 
-def _xml_root(body: bytes, max_size: int = 0):
-    """The XML root of a (possibly gzipped) file, or None. Raises ValueError
-    for a broken gzip file or one that unpacks to more than `max_size` bytes."""
+def _unpack(body: bytes, max_size: int = 0) -> bytes:
+    """The bytes of a file, gunzipped if it is gzipped, without the whitespace
+    and UTF-8 byte order mark before its content. Raises ValueError for a
+    broken gzip file or one that unpacks to more than `max_size` bytes."""
     if body[:2] == _GZIP_MAGIC:
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
@@ -270,13 +287,29 @@ def _xml_root(body: bytes, max_size: int = 0):
             raise ValueError(f"broken gzip file: {exc}") from None
         if max_size and len(body) > max_size:
             raise ValueError(f"gunzipped file over {max_size} bytes")
-    body = body.lstrip()
-    if not body:
-        return None
+    return body.lstrip().removeprefix(_UTF8_BOM).lstrip()
+
+
+def _is_xml(body: bytes) -> bool:
+    return body.startswith((b"<", *_UTF16_BOMS))
+
+
+def _is_json(body: bytes) -> bool:
+    return body.startswith(b"{")
+
+
+def _xml_root(body: bytes):
+    """The root of an XML file, or None. Entities are never expanded nor
+    fetched (billion laughs, XXE)."""
     try:
-        return etree.fromstring(body, parser=_XML_PARSER)
+        return etree.fromstring(body, parser=etree.XMLParser(**_XML_OPTIONS))
     except etree.XMLSyntaxError:
         return None
+
+
+def _elements(root, *names: str) -> list:
+    """The elements of these local names (any namespace, any depth), in document order."""
+    return list(root.iter(*(f"{{*}}{name}" for name in names)))
 
 
 def _local(element) -> str:
@@ -284,13 +317,16 @@ def _local(element) -> str:
     return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
 
 
-def _child_text(element, *names: str) -> str | None:
-    """Text of the first descendant named one of `names` (any namespace), in that order."""
-    for name in names:
-        for found in element.iter():
-            if _local(found) == name and found is not element and (found.text or "").strip():
-                return found.text.strip()
-    return None
+def _child_texts(element) -> dict[str, str]:
+    """The first text of each kind of child, by local name (any namespace).
+    Children only: an Atom entry's `<source>` has an `<updated>` of its own,
+    that of another feed."""
+    texts = {}
+    for child in element:
+        text = (child.text or "").strip()
+        if text:
+            texts.setdefault(_local(child), text)
+    return texts
 
 
 def _entry(url: str, modified_raw: str | None = None, published_raw: str | None = None) -> Entry:
@@ -301,65 +337,102 @@ def _entry(url: str, modified_raw: str | None = None, published_raw: str | None 
 
 
 def parse_sitemap(body: bytes, max_size: int = 0) -> Sitemap:
-    """A sitemap index or URL set (XML, possibly gzipped). A file that is not
-    XML gives an empty URL set; see `_xml_root` for gzip errors."""
-    root = _xml_root(body, max_size)
+    """A sitemap index or URL set (XML), a plain-text sitemap (one URL a
+    line), or a feed named as a sitemap (RSS, Atom or JSON Feed: sitemaps.org
+    and robots.txt `Sitemap:` lines allow feeds); possibly gzipped. A file
+    that is none of these gives an empty URL set; see `_unpack` for gzip errors."""
+    body = _unpack(body, max_size)
+    if _is_json(body):
+        return Sitemap(is_index=False, entries=_json_feed_entries(body))
+    if not _is_xml(body):
+        return Sitemap(is_index=False, entries=_text_sitemap_entries(body))
+    root = _xml_root(body)
     if root is None:
         return Sitemap(is_index=False)
+    if _local(root) in _FEED_ROOTS:
+        return Sitemap(is_index=False, entries=_xml_feed_entries(root))
     is_index = _local(root) == "sitemapindex"
-    wanted = "sitemap" if is_index else "url"
     sitemap = Sitemap(is_index=is_index)
-    for node in root:
-        if _local(node) != wanted:
-            continue
-        loc = next((c.text.strip() for c in node if _local(c) == "loc" and c.text and c.text.strip()), None)
-        if not loc:
-            continue
-        lastmod = next((c.text.strip() for c in node if _local(c) == "lastmod" and c.text and c.text.strip()), None)
-        sitemap.entries.append(_entry(loc, lastmod, _child_text(node, "publication_date")))
+    for node in _elements(root, "sitemap" if is_index else "url"):
+        texts = _child_texts(node)
+        loc = texts.get("loc")
+        if loc and _is_http_url(loc):
+            news_date = next(node.iterdescendants("{*}publication_date"), None)  # in <news:news>
+            sitemap.entries.append(_entry(loc, texts.get("lastmod"), news_date.text if news_date is not None else None))
     return sitemap
 
 
+def _text_sitemap_entries(body: bytes) -> list[Entry]:
+    """A plain-text sitemap: one absolute URL a line, in UTF-8 (sitemaps.org);
+    other lines are ignored."""
+    lines = (line.strip() for line in body.decode("utf-8", "replace").splitlines())
+    return [Entry(url=line) for line in lines if _is_http_url(line) and len(line.split()) == 1]
+
+
 def parse_feed(body: bytes, max_size: int = 0) -> list[Entry]:
-    """Entries of an RSS 2.0, RSS 1.0 or Atom feed (possibly gzipped). A file
-    that is not XML gives none; see `_xml_root` for gzip errors."""
-    root = _xml_root(body, max_size)
-    if root is None:
-        return []
+    """Entries of an RSS 2.0, RSS 1.0, Atom or JSON feed (possibly gzipped).
+    A file that is not a feed gives none; see `_unpack` for gzip errors."""
+    body = _unpack(body, max_size)
+    if _is_json(body):
+        return _json_feed_entries(body)
+    root = _xml_root(body) if _is_xml(body) else None
+    return _xml_feed_entries(root) if root is not None else []
+
+
+def _xml_feed_entries(root) -> list[Entry]:
     entries = []
-    for node in root.iter():
-        name = _local(node)
-        if name == "item":
-            url = _child_text(node, "link")
+    for node in _elements(root, "item", "entry"):
+        texts = _child_texts(node)
+        if _local(node) == "item":
+            url = texts.get("link")
             if not url:
                 guid = next((c for c in node if _local(c) == "guid"), None)
                 if guid is not None and guid.get("isPermaLink", "true") != "false":
-                    url = (guid.text or "").strip()
-            published_raw = _child_text(node, "pubdate", "date", "published")
-        elif name == "entry":
+                    url = texts.get("guid")
+            published_raw = texts.get("pubdate") or texts.get("date") or texts.get("published")
+        else:
             links = [c for c in node if _local(c) == "link" and c.get("href")]
             page = next((c for c in links if c.get("rel", "alternate") == "alternate"), None)
             url = page.get("href").strip() if page is not None else None
-            published_raw = _child_text(node, "published", "issued")
-        else:
+            published_raw = texts.get("published") or texts.get("issued")
+        if url and _is_http_url(url):
+            entries.append(_entry(url, texts.get("updated") or texts.get("modified"), published_raw))
+    return entries
+
+
+def _json_feed_entries(body: bytes) -> list[Entry]:
+    """Items of a JSON Feed (https://jsonfeed.org, versions 1 and 1.1): their
+    `url`, else `external_url`, with `date_modified` and `date_published`."""
+    try:
+        feed = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
+        return []
+    items = feed.get("items") if isinstance(feed, dict) else None
+    entries = []
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, dict):
             continue
-        if url and url.startswith(("http://", "https://")):
-            entries.append(_entry(url, _child_text(node, "updated", "modified"), published_raw))
+        urls = (item.get(key) for key in ("url", "external_url"))
+        url = next((u.strip() for u in urls if isinstance(u, str) and _is_http_url(u.strip())), None)
+        if url:
+            dates = [item.get(key) for key in ("date_modified", "date_published")]
+            entries.append(_entry(url, *(d if isinstance(d, str) else None for d in dates)))
     return entries
 
 
 # --- HTML pages -------------------------------------------------------------------
 
 
-def clean_link(href: str | None, base: Response) -> str | None:
+def clean_link(href: str | None, base: Response, *, page: bool = True) -> str | None:
     """An absolute http(s) URL without fragment, as Scrapy sends it; None for
-    other schemes and for files that are not pages."""
+    other schemes and, for a `page` link, for files that are not pages (a
+    declared feed may well be /feed.json)."""
     href = (href or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return None
     url = urldefrag(base.urljoin(href))[0]
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or _FILE_EXTENSION.search(parts.path):
+    if parts.scheme not in ("http", "https") or not parts.hostname or (page and _FILE_EXTENSION.search(parts.path)):
         return None
     return safe_url_string(url)
 
@@ -381,7 +454,7 @@ def page_links(response: Response) -> PageLinks:
     found.next_pages = list(dict.fromkeys(filter(None, (clean_link(h, response) for h in rel_next))))
     for link in response.xpath("//link[@href][contains(concat(' ', normalize-space(@rel), ' '), ' alternate ')]"):
         if (link.attrib.get("type") or "").split(";")[0].strip().lower() in _FEED_TYPES:
-            url = clean_link(link.attrib["href"], response)
+            url = clean_link(link.attrib["href"], response, page=False)
             if url and url not in found.feeds:
                 found.feeds.append(url)
     return found

@@ -1,12 +1,19 @@
 """Feeds and sitemaps as sites really serve them (crawler/discovery.py):
-zoned and reduced-precision dates."""
+zoned and reduced-precision dates, feeds named as sitemaps, plain-text and
+JSON feeds."""
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import datetime, timezone
 
 import pytest
+from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.discovery import Entry, is_recent, parse_feed, parse_period, parse_sitemap, parse_time
+from crawler.discovery import (
+    Entry, is_recent, page_links, parse_feed, parse_period, parse_sitemap, parse_time, robots_sitemaps,
+)
+from tests.test_spiders import by_kind, outlet_spider, requests_of
 
 UTC = timezone.utc
 
@@ -32,6 +39,31 @@ RSS = """<?xml version="1.0" encoding="UTF-8"?>
   </channel>
 </rss>
 """
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ar">
+  <title>خبرين</title>
+  <id>https://khabaren.net/</id>
+  <updated>2024-11-20T09:40:00Z</updated>
+  <entry>
+    <title>الوكالة العالمية لمكافحة المنشطات تدافع عن نفسها</title>
+    <link rel="alternate" type="text/html" href="https://khabaren.net/news/wada-defends"/>
+    <id>tag:khabaren.net,2024:wada-defends</id>
+    <published>2024-11-20T08:05:00+03:00</published>
+    <updated>2024-11-20T09:40:00+03:00</updated>
+  </entry>
+  <entry>
+    <title>محادثات عسكرية نادرة</title>
+    <link href="https://khabaren.net/news/rare-talks"/>
+    <id>tag:khabaren.net,2024:rare-talks</id>
+    <source>
+      <id>https://agency.example/feed</id>
+      <updated>2024-11-25T00:00:00Z</updated>
+    </source>
+    <updated>2024-11-19T16:00:00Z</updated>
+  </entry>
+</feed>
+""".encode()
 
 URLSET = """<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -63,8 +95,30 @@ SITEMAP_INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>
 </sitemapindex>
 """
 
+JSON_FEED = {
+    "version": "https://jsonfeed.org/version/1.1",
+    "title": "24",
+    "home_page_url": "https://24.ae/",
+    "feed_url": "https://24.ae/feed.json",
+    "items": [
+        {"id": "845187", "url": "https://24.ae/article/845187/", "title": "الجيش",
+         "content_html": "<p>نص</p>", "date_published": "2024-11-19T11:02:00+04:00",
+         "date_modified": "2024-11-19T12:30:00+04:00"},
+        {"id": "845188", "external_url": "https://24.ae/article/845188/", "content_text": "نص",
+         "date_published": "2024-11-19T09:00:00Z"},
+        {"id": "845189", "url": "/article/845189/", "content_text": "a relative URL cannot be requested"},
+        {"id": "tag:24.ae,2024:845190", "content_text": "no URL at all"},
+        "not an item",
+    ],
+}
+
+
 def rss(first: str, second: str = "Tue, 19 Nov 2024 13:40:00 +0400") -> bytes:
     return RSS.format(first=first, second=second).encode()
+
+
+def urls(entries: list[Entry]) -> list[str]:
+    return [e.url for e in entries]
 
 
 # --- 1. zoned dates -------------------------------------------------------------
@@ -126,6 +180,84 @@ def test_a_feed_in_another_zone_keeps_and_skips_the_right_items():
     assert [is_recent(e, since) for e in entries] == [True, False]
 
 
+# --- 2. feeds named as sitemaps, robots.txt spellings, plain-text sitemaps -------
+
+
+def test_robots_txt_sitemap_spellings():
+    text = ("\ufeffSitemap: https://aawsat.com/sitemap.xml\r\n"
+            "User-agent: *\r\nDisallow: /search\r\n"
+            "Site-map: https://aawsat.com/feed\r\n"
+            "SITE-MAP:https://aawsat.com/news-sitemap.xml # news only\r\n"
+            "sitemap : https://aawsat.com/sitemap.txt\r\n"
+            "Sitemap: /relative-sitemap.xml\r\n"
+            "#Sitemap: https://aawsat.com/old.xml\r\n"
+            "Sitemaps: https://aawsat.com/not-a-directive.xml\r\n")
+    assert robots_sitemaps(text) == ["https://aawsat.com/sitemap.xml", "https://aawsat.com/feed",
+                                     "https://aawsat.com/news-sitemap.xml", "https://aawsat.com/sitemap.txt"]
+
+
+@pytest.mark.parametrize("body", [
+    rss("Tue, 19 Nov 2024 12:00:00 +0300"), ATOM, json.dumps(JSON_FEED).encode(), gzip.compress(ATOM),
+], ids=["rss", "atom", "json-feed", "gzipped-atom"])
+def test_a_feed_fetched_as_a_sitemap_is_read_as_a_feed(body):
+    sitemap = parse_sitemap(body)
+    assert not sitemap.is_index
+    assert urls(sitemap.entries) == urls(parse_feed(body)) and sitemap.entries
+
+
+def test_plain_text_sitemap():
+    body = ("\ufeffhttps://thenewkhalij.news/article/123456/\r\n"
+            "\r\n"
+            "   https://thenewkhalij.news/article/123457/   \r\n"
+            "this line is not a URL\r\n"
+            "https://thenewkhalij.news/article/123458/ and some words\r\n"
+            "/article/123459/\r\n"
+            "https://thenewkhalij.news/%D8%AE%D8%A8%D8%B1/123460\n").encode()
+    expected = ["https://thenewkhalij.news/article/123456/", "https://thenewkhalij.news/article/123457/",
+                "https://thenewkhalij.news/%D8%AE%D8%A8%D8%B1/123460"]
+    assert urls(parse_sitemap(body).entries) == expected
+    assert urls(parse_sitemap(gzip.compress(body)).entries) == expected
+    assert parse_feed(body) == []
+
+
+def test_a_feed_named_by_robots_txt_leads_the_spider_to_its_articles():
+    spider = outlet_spider("aawsat", since="2024-11-19T00:00:00+00:00")
+    robots = TextResponse("https://aawsat.com/robots.txt", body=b"User-agent: *\nSite-map: https://aawsat.com/feed\n",
+                          headers={"Content-Type": "text/plain"})
+    sitemaps = requests_of(spider.parse_robots(robots))
+    assert by_kind(sitemaps, "sitemap") == ["https://aawsat.com/feed"]
+    feed = TextResponse("https://aawsat.com/feed", body=rss("Tue, 19 Nov 2024 12:00:00 +0300"),
+                        headers={"Content-Type": "application/rss+xml; charset=utf-8"},
+                        request=sitemaps[0])
+    articles = requests_of(spider.parse_sitemap(feed))
+    assert by_kind(articles, "article") == ["https://aawsat.com/node/5081234", "https://aawsat.com/node/5081235"]
+
+
+# --- 4. JSON Feed ----------------------------------------------------------------
+
+
+def test_json_feed_items_and_dates():
+    body = json.dumps(JSON_FEED, ensure_ascii=False).encode()
+    entries = parse_feed(body)
+    assert entries == [
+        Entry("https://24.ae/article/845187/", modified=datetime(2024, 11, 19, 8, 30, tzinfo=UTC),
+              published=datetime(2024, 11, 19, 7, 2, tzinfo=UTC), modified_raw="2024-11-19T12:30:00+04:00"),
+        Entry("https://24.ae/article/845188/", published=datetime(2024, 11, 19, 9, tzinfo=UTC)),
+    ]
+    assert parse_feed(b"\xef\xbb\xbf" + body) == entries
+    version_1 = {"version": "https://jsonfeed.org/version/1", "items": [{"id": "1", "url": "https://24.ae/a/1"}]}
+    assert urls(parse_feed(json.dumps(version_1).encode())) == ["https://24.ae/a/1"]
+
+
+def test_a_json_feed_is_found_on_the_home_page_and_broken_ones_give_nothing():
+    home = b"""<html><head><link rel="alternate" type="application/feed+json" title="24" href="/feed.json">
+        </head><body></body></html>"""
+    assert page_links(HtmlResponse("https://24.ae/", body=home, encoding="utf-8")).feeds == ["https://24.ae/feed.json"]
+    for junk in (b'{"items": "none"}', b'{"version": "x", "items": [', b"[1, 2]",
+                 b'{"items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"):
+        assert parse_feed(junk) == [] and parse_sitemap(junk).entries == []
+
+
 # --- 5. dates to the month or year -----------------------------------------------
 
 
@@ -162,3 +294,28 @@ def test_end_of_period_across_the_year():
     assert december.latest == datetime(2025, 1, 1, 12, tzinfo=UTC)
     day = Entry("https://x/a", published=datetime(2024, 12, 31, tzinfo=UTC), published_precision="day")
     assert day.latest == datetime(2025, 1, 1, 12, tzinfo=UTC)
+
+
+# --- what the reference parsers' test suites taught -------------------------------
+
+
+def test_an_atom_entrys_own_dates_not_its_sources():
+    entries = parse_feed(ATOM)
+    assert entries[1].modified == datetime(2024, 11, 19, 16, tzinfo=UTC)
+    assert entries[0].published == datetime(2024, 11, 20, 5, 5, tzinfo=UTC)
+
+
+def test_locations_that_cannot_be_requested_are_skipped():
+    body = b"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <sitemap><loc>/sitemap-2.xml</loc></sitemap><sitemap><loc>ftp://24.ae/sitemap-3.xml</loc></sitemap>
+      <sitemap><loc> https://24.ae/sitemap-4.xml </loc></sitemap></sitemapindex>"""
+    assert urls(parse_sitemap(body).entries) == ["https://24.ae/sitemap-4.xml"]
+
+
+def test_an_rss_091_feed_with_its_netscape_doctype_and_html_entities():
+    body = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+<rss version="0.91"><channel><title>Caf&eacute;</title><link>https://a.example/</link>
+<item><title>Caf&eacute; &amp; th&eacute;</title><link>https://a.example/1</link></item>
+<item><title>Deux&nbsp;</title><link>https://a.example/2</link></item></channel></rss>"""
+    assert urls(parse_feed(body)) == ["https://a.example/1", "https://a.example/2"]
