@@ -45,6 +45,8 @@ _ARTICLE_TYPES = {"blogposting", "liveblogposting", "report"}
 # Entities are never expanded (billion laughs) nor fetched (XXE); a damaged
 # file is read as far as it goes.
 _XML_OPTIONS = dict(recover=True, remove_comments=True, resolve_entities=False, huge_tree=True, no_network=True)
+# An `&` that starts no character or entity reference, outside CDATA sections.
+_STRAY_AMPERSAND = re.compile(rb"<!\[CDATA\[.*?\]\]>|&(?!#\d+;|#x[0-9a-fA-F]+;|[A-Za-z_][\w.-]*;)", re.DOTALL)
 _FEED_ROOTS = {"rss", "rdf", "feed"}
 _HTTP_URL = re.compile(r"https?://[^\s/?#]", re.IGNORECASE)
 _ROBOTS_SITEMAP = re.compile(r"^\s*site-?map\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -298,18 +300,64 @@ def _is_json(body: bytes) -> bool:
     return body.startswith(b"{")
 
 
-def _xml_root(body: bytes):
-    """The root of an XML file, or None. Entities are never expanded nor
-    fetched (billion laughs, XXE)."""
+class _ClosedCount:
+    """Parser target: how many elements of the given local names an end tag
+    closed. At the end of a cut file libxml2's recovery leaves the elements
+    still open without one, so they are not counted."""
+
+    def __init__(self, names: tuple[str, ...]):
+        self.names = names
+        self.count = 0
+
+    def start(self, tag, attrib):
+        pass
+
+    def end(self, tag):
+        if tag.rsplit("}", 1)[-1] in self.names:
+            self.count += 1
+
+    def close(self) -> int:
+        return self.count
+
+
+@dataclass
+class _XmlFile:
+    body: bytes  # as parsed
+    root: etree._Element
+    clean: bool  # parsed without an error: a whole, well-formed file
+
+    def elements(self, *names: str) -> list:
+        """The elements of these local names (any depth, document order) that
+        are whole: in a cut file the last one may be open, cut in the middle."""
+        found = list(self.root.iter(*(f"{{*}}{name}" for name in names)))
+        if self.clean:
+            return found
+        closed = etree.fromstring(self.body, etree.XMLParser(target=_ClosedCount(names), **_XML_OPTIONS))
+        return found[:closed]
+
+
+def _parse_xml(body: bytes) -> tuple[etree._Element | None, bool]:
+    parser = etree.XMLParser(**_XML_OPTIONS)
     try:
-        return etree.fromstring(body, parser=etree.XMLParser(**_XML_OPTIONS))
+        root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError:
-        return None
+        return None, False
+    return root, not parser.error_log.filter_from_errors()
 
 
-def _elements(root, *names: str) -> list:
-    """The elements of these local names (any namespace, any depth), in document order."""
-    return list(root.iter(*(f"{{*}}{name}" for name in names)))
+def _read_xml(body: bytes) -> _XmlFile | None:
+    """An XML file, or None. Entities are never expanded nor fetched
+    (billion laughs, XXE). A file with errors is read as far as libxml2 can
+    recover, after escaping its stray `&`s: a URL query written unescaped,
+    whose `&name=` recovery would cut out. Not in UTF-16, where the bytes
+    of `&amp;` are other ones."""
+    root, clean = _parse_xml(body)
+    if not clean and b"&" in body and not body.startswith(_UTF16_BOMS):
+        escaped = _STRAY_AMPERSAND.sub(lambda found: found[0] if found[0][:1] == b"<" else b"&amp;", body)
+        if escaped != body:
+            body = escaped
+            root, clean = _parse_xml(body)
+    return None if root is None else _XmlFile(body, root, clean)
 
 
 def _local(element) -> str:
@@ -320,11 +368,12 @@ def _local(element) -> str:
 def _child_texts(element) -> dict[str, str]:
     """The first text of each kind of child, by local name (any namespace).
     Children only: an Atom entry's `<source>` has an `<updated>` of its own,
-    that of another feed."""
+    that of another feed. A child with nodes inside (an entity left
+    unexpanded) has no whole text: `<loc>https://x/&e;</loc>` is not https://x/."""
     texts = {}
     for child in element:
         text = (child.text or "").strip()
-        if text:
+        if text and not len(child):
             texts.setdefault(_local(child), text)
     return texts
 
@@ -339,21 +388,22 @@ def _entry(url: str, modified_raw: str | None = None, published_raw: str | None 
 def parse_sitemap(body: bytes, max_size: int = 0) -> Sitemap:
     """A sitemap index or URL set (XML), a plain-text sitemap (one URL a
     line), or a feed named as a sitemap (RSS, Atom or JSON Feed: sitemaps.org
-    and robots.txt `Sitemap:` lines allow feeds); possibly gzipped. A file
-    that is none of these gives an empty URL set; see `_unpack` for gzip errors."""
+    and robots.txt `Sitemap:` lines allow feeds); possibly gzipped. Only whole
+    `<url>` / `<sitemap>` entries of a cut file count. A file that is none of
+    these gives an empty URL set; see `_unpack` for gzip errors."""
     body = _unpack(body, max_size)
     if _is_json(body):
         return Sitemap(is_index=False, entries=_json_feed_entries(body))
     if not _is_xml(body):
         return Sitemap(is_index=False, entries=_text_sitemap_entries(body))
-    root = _xml_root(body)
-    if root is None:
+    document = _read_xml(body)
+    if document is None:
         return Sitemap(is_index=False)
-    if _local(root) in _FEED_ROOTS:
-        return Sitemap(is_index=False, entries=_xml_feed_entries(root))
-    is_index = _local(root) == "sitemapindex"
+    if _local(document.root) in _FEED_ROOTS:
+        return Sitemap(is_index=False, entries=_xml_feed_entries(document))
+    is_index = _local(document.root) == "sitemapindex"
     sitemap = Sitemap(is_index=is_index)
-    for node in _elements(root, "sitemap" if is_index else "url"):
+    for node in document.elements("sitemap" if is_index else "url"):
         texts = _child_texts(node)
         loc = texts.get("loc")
         if loc and _is_http_url(loc):
@@ -371,17 +421,18 @@ def _text_sitemap_entries(body: bytes) -> list[Entry]:
 
 def parse_feed(body: bytes, max_size: int = 0) -> list[Entry]:
     """Entries of an RSS 2.0, RSS 1.0, Atom or JSON feed (possibly gzipped).
-    A file that is not a feed gives none; see `_unpack` for gzip errors."""
+    Only whole entries of a cut file count. A file that is not a feed gives
+    none; see `_unpack` for gzip errors."""
     body = _unpack(body, max_size)
     if _is_json(body):
         return _json_feed_entries(body)
-    root = _xml_root(body) if _is_xml(body) else None
-    return _xml_feed_entries(root) if root is not None else []
+    document = _read_xml(body) if _is_xml(body) else None
+    return _xml_feed_entries(document) if document is not None else []
 
 
-def _xml_feed_entries(root) -> list[Entry]:
+def _xml_feed_entries(document: _XmlFile) -> list[Entry]:
     entries = []
-    for node in _elements(root, "item", "entry"):
+    for node in document.elements("item", "entry"):
         texts = _child_texts(node)
         if _local(node) == "item":
             url = texts.get("link")

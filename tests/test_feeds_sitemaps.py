@@ -1,10 +1,11 @@
 """Feeds and sitemaps as sites really serve them (crawler/discovery.py):
 zoned and reduced-precision dates, feeds named as sitemaps, plain-text and
-JSON feeds."""
+JSON feeds, cut downloads, and hostile XML."""
 from __future__ import annotations
 
 import gzip
 import json
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -233,6 +234,32 @@ def test_a_feed_named_by_robots_txt_leads_the_spider_to_its_articles():
     assert by_kind(articles, "article") == ["https://aawsat.com/node/5081234", "https://aawsat.com/node/5081235"]
 
 
+# --- 3. cut downloads ------------------------------------------------------------
+
+
+def test_a_sitemap_cut_inside_a_loc_gives_only_its_whole_urls():
+    cut = URLSET[: URLSET.index(b"845191/%D8") + len(b"845191/%D8")]
+    assert cut.endswith(b"<loc>https://24.ae/article/845191/%D8")
+    assert urls(parse_sitemap(cut).entries) == urls(parse_sitemap(URLSET).entries)[:2]
+
+
+@pytest.mark.parametrize("name, body, read", [
+    ("urlset", URLSET, lambda body: parse_sitemap(body).entries),
+    ("sitemap index", SITEMAP_INDEX, lambda body: parse_sitemap(body).entries),
+    ("rss", rss("Tue, 19 Nov 2024 12:00:00 +0300"), parse_feed),
+    ("atom", ATOM, parse_feed),
+])
+def test_a_file_cut_anywhere_gives_whole_entries_only(name, body, read):
+    """Every prefix of the file: its entries are the first ones of the whole
+    file, with the same URL and dates; never a cut URL or a cut date."""
+    whole = read(body)
+    assert len(whole) >= 2
+    for size in range(len(body)):
+        found = read(body[:size])
+        assert found == whole[: len(found)], (name, body[:size][-40:])
+    assert read(body[: body.rindex(b"</")]) == whole, "cut in the closing tag of the root: all entries are whole"
+
+
 # --- 4. JSON Feed ----------------------------------------------------------------
 
 
@@ -299,6 +326,18 @@ def test_end_of_period_across_the_year():
 # --- what the reference parsers' test suites taught -------------------------------
 
 
+def test_a_url_with_an_unescaped_ampersand_keeps_its_query():
+    """A hand-made sitemap or feed writes `?id=1&page=2` unescaped; libxml2's
+    recovery used to drop `&page` and give https://...?id=1=2."""
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            b"<url><loc>https://elyomnew.com/news.php?id=1&page=2</loc></url>"
+            b"<url><loc>https://elyomnew.com/news.php?id=3&amp;page=4</loc></url></urlset>")
+    assert urls(parse_sitemap(body).entries) == ["https://elyomnew.com/news.php?id=1&page=2",
+                                                 "https://elyomnew.com/news.php?id=3&page=4"]
+    feed = rss("Tue, 19 Nov 2024 12:00:00 +0300").replace(b"node/5081235", b"index.php?node=5081235&ref=rss")
+    assert urls(parse_feed(feed))[1] == "https://aawsat.com/index.php?node=5081235&ref=rss"
+
+
 def test_an_atom_entrys_own_dates_not_its_sources():
     entries = parse_feed(ATOM)
     assert entries[1].modified == datetime(2024, 11, 19, 16, tzinfo=UTC)
@@ -319,3 +358,40 @@ def test_an_rss_091_feed_with_its_netscape_doctype_and_html_entities():
 <item><title>Caf&eacute; &amp; th&eacute;</title><link>https://a.example/1</link></item>
 <item><title>Deux&nbsp;</title><link>https://a.example/2</link></item></channel></rss>"""
     assert urls(parse_feed(body)) == ["https://a.example/1", "https://a.example/2"]
+
+
+# --- hostile XML -------------------------------------------------------------------
+
+LAUGHS = "".join(['<!ENTITY lol "lol">'] + [
+    f'<!ENTITY lol{n} "{("&lol%s;" % (n - 1 if n > 1 else "")) * 10}">' for n in range(1, 10)])
+
+
+@pytest.mark.parametrize("body", [
+    f'<?xml version="1.0"?><!DOCTYPE rss [{LAUGHS}]><rss version="2.0"><channel>'
+    f"<item><title>&lol9;</title><link>https://a.example/1</link></item></channel></rss>",
+    f'<?xml version="1.0"?><!DOCTYPE rss [{LAUGHS}]><rss version="2.0"><channel>'
+    f'<item><link>https://a.example/1</link><enclosure url="&lol9;" type="image/jpeg"/></item></channel></rss>',
+    f'<?xml version="1.0"?><!DOCTYPE urlset [{LAUGHS}]><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    f"<url><loc>https://a.example/&lol9;</loc></url><url><loc>https://a.example/2?a=1&b=2</loc></url>",
+], ids=["feed-text", "feed-attribute", "cut-sitemap"])
+def test_billion_laughs_fails_safely(body):
+    """Nothing is expanded (libxml2 also stops at the amplification), the call
+    is quick, and no URL cut at the entity comes out."""
+    started = time.monotonic()
+    found = urls(parse_feed(body.encode())) + urls(parse_sitemap(body.encode()).entries)
+    assert time.monotonic() - started < 2
+    assert set(found) <= {"https://a.example/1", "https://a.example/2?a=1&b=2"}
+
+
+def test_external_entities_are_never_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET", encoding="utf-8")
+    for body in (
+        f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY s SYSTEM "file://{secret}">]>'
+        f"<urlset><url><loc>https://a.example/&s;</loc></url></urlset>",
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY % p SYSTEM "file://{secret}"> %p;]>'
+        f"<rss><channel><item><link>https://a.example/1</link></item></channel></rss>",
+    ):
+        found = urls(parse_sitemap(body.encode()).entries) + urls(parse_feed(body.encode()))
+        assert not any("TOPSECRET" in url for url in found)
+        assert "https://a.example/" not in found, "a URL cut at the entity is no URL of the site"
