@@ -233,3 +233,11 @@ def test_page_canonical_link_wins_over_a_section_id_in_json_ld():
     item = extract_html(page.encode("utf-8"), "file:///saved/page.html")
     assert item.canonical_url == "https://aawsat.com/العالم/أوروبا/5123456-خبر"
     assert item.outlet == "aawsat"
+
+
+def test_a_wrong_charset_declaration_is_overruled_and_noted_on_the_item():
+    html = ('<html><head><meta charset="iso-8859-1"><title>عنوان الخبر</title></head><body><article>'
+            '<h1>عنوان الخبر</h1><p>' + "نص الخبر العربي الطويل بما يكفي ليكون فقرة كاملة. " * 6 + '</p></article></body></html>')
+    item = extract_html(html.encode("utf-8"), "https://example.org/a/1")
+    assert item.title == "عنوان الخبر"
+    assert any(w.startswith("charset_mismatch") for w in item.warnings)

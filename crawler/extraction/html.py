@@ -78,6 +78,7 @@ def extract_html(
     page = ParsedPage.parse(body, url, encoding)
     if page is None:
         return item
+    item.warnings += page.warnings
 
     item.canonical_url = canonical.canonical_url(page)
     item.language = _language(page)

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from crawler.extraction.decoding import decode_html
+from crawler.extraction.decoding import decode_page
 
 logger = logging.getLogger(__name__)
 
@@ -161,12 +161,15 @@ class ParsedPage:
     # Properties of the page's first microdata article (lowercased names):
     # their elements, in document order.
     microdata: dict[str, list] = field(default_factory=dict)
+    # What decoding the bytes found (`charset_mismatch`), for the item's warnings.
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def parse(cls, body: bytes | str, url: str, encoding: str | None = None) -> ParsedPage | None:
         """The parsed page, or None for an empty or unparsable one. `encoding`
         (an HTTP header's) overrides the page's own declaration."""
-        tree = parse_html(body, encoding)
+        decoded = decode_page(body, encoding) if isinstance(body, (bytes, bytearray)) else None
+        tree = parse_html(decoded.text if decoded else body)
         if tree is None:
             return None
         objects = [obj for script in tree.iter("script")
@@ -174,7 +177,8 @@ class ParsedPage:
                    for obj in walk_json_ld(load_json_ld(script.text))]
         graph = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
         return cls(url=url, tree=tree, metas=_collect_meta(tree), json_ld=objects,
-                   article=_own_article(objects, url), graph=graph, microdata=_microdata_article(tree))
+                   article=_own_article(objects, url), graph=graph, microdata=_microdata_article(tree),
+                   warnings=[decoded.warning] if decoded and decoded.warning else [])
 
     def meta(self, *keys: str) -> str:
         """The first non-empty `<meta>` content of the first key present."""
@@ -206,9 +210,8 @@ class ParsedPage:
                 if "canonical" in link.get("rel", "").lower().split() and link.get("href")]
 
 
-def parse_html(body: bytes | str, encoding: str | None = None) -> lxml.html.HtmlElement | None:
+def parse_html(text: str) -> lxml.html.HtmlElement | None:
     """The page's lxml tree, or None for an empty or unparsable page."""
-    text = decode_html(body, encoding) if isinstance(body, (bytes, bytearray)) else body
     if not text or not text.strip():
         return None
     try:
