@@ -91,6 +91,7 @@ _DATE_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
     r"(?<![\d.:])(?P<y>\d{4})[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)",  # 2024-11-19
     r"(?<![\d.:])(?P<d>\d{1,2})[-/.](?P<mo>\d{1,2})[-/.](?P<y>\d{4})(?!\d)",  # 19/11/2024, day first
 )]
+_DAY_FIRST = _DATE_PATTERNS[-1]
 _HIJRI_MARK = r"\s*(?:هـ|ه\b|هجري|هجرية|للهجرة)"
 _HIJRI_PATTERNS = [re.compile(p) for p in (
     rf"(?<![\d:.])(?P<d>\d{{1,2}}){_SEP}(?:{_alternatives('m', HIJRI_MONTH_NAMES)}){_SEP}(?P<y>1[34]\d\d)(?!\d)(?:{_HIJRI_MARK})?",
@@ -281,29 +282,29 @@ def _reading(text: str, match: re.Match, year: int, month: int, day: int, calend
     return DateReading(local, time is not None, offset, zone, calendar, match.start(), match.end())
 
 
-def _explicit(text: str) -> DateReading | None:
+def _explicit(text: str, month_first: bool = False) -> DateReading | None:
     match = _find(_DATE_PATTERNS, text)
     hijri = _find(_HIJRI_PATTERNS, text)
     if hijri is not None and (match is None or hijri.start() <= match.start()):
         # The Gregorian date beside it wins (`12 رمضان 1445 هـ - 22 مارس 2024`).
         beside = _find(_DATE_PATTERNS, text[hijri.end():])
         if beside is not None:
-            gregorian = _explicit_gregorian(text[hijri.end():], beside)
+            gregorian = _explicit_gregorian(text[hijri.end():], beside, month_first)
             if gregorian is not None:
                 return gregorian
         month = int(hijri["mo"]) if "mo" in hijri.groupdict() else _month_of(hijri, "m")[0]
         return _reading(text, hijri, int(hijri["y"]), month, int(hijri["d"]), "hijri")
-    return _explicit_gregorian(text, match) if match else None
+    return _explicit_gregorian(text, match, month_first) if match else None
 
 
-def _explicit_gregorian(text: str, match: re.Match) -> DateReading | None:
+def _explicit_gregorian(text: str, match: re.Match, month_first: bool = False) -> DateReading | None:
     month = int(match["mo"]) if "mo" in match.groupdict() else _month_of(match, "m")[0]
     other = _month_of(match, "alt")
     if other is not None and other[0] != month:
         return None  # `سبتمبر/آب`: the two names disagree
     day = int(match["d"])
-    if "mo" in match.groupdict() and month > 12 >= day:
-        day, month = month, day  # 11/19/2024 can only be month first
+    if "mo" in match.groupdict() and (month > 12 >= day or (month_first and match.re is _DAY_FIRST)):
+        day, month = month, day  # 11/19/2024 can only be month first; 11/01/2021 is on a US page
     return _reading(text, match, int(match["y"]), month, day, "gregorian")
 
 
@@ -346,16 +347,17 @@ def _relative(text: str, relative_base: datetime | None) -> DateReading | None:
 
 
 def read_date(text: str | None, *, relative_base: datetime | None = None,
-              explicit_only: bool = False) -> DateReading | None:
+              explicit_only: bool = False, month_first: bool = False) -> DateReading | None:
     """The first explicit date in `text` (see the module docstring), else
     (unless `explicit_only`) a date dateparser reads, relative ones resolved
-    against `relative_base`; None if there is none or its year is out of range."""
+    against `relative_base`; None if there is none or its year is out of range.
+    `month_first`: `11/01/2021` is November 1 (pages in US English)."""
     text = prepare(text) if text else ""
     if not text:
         return None
     # An explicit date is final: when it is invalid dateparser must not guess another.
     if _find(_DATE_PATTERNS, text) or _find(_HIJRI_PATTERNS, text):
-        reading = _explicit(text)
+        reading = _explicit(text, month_first)
     elif explicit_only:
         return None
     else:

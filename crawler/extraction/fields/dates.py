@@ -33,7 +33,7 @@ from lxml import etree
 
 from crawler.datetimes import DateReading, read_date, with_zone
 from crawler.extraction.fields.title import headline_element
-from crawler.extraction.page import ParsedPage, clean, element_text, first_text
+from crawler.extraction.page import ParsedPage, clean, element_text, first_text, types_of
 
 # Meta names (lowercased, `:` and `_` read as `.`), most specific first.
 _SPECIFIC_PUBLISHED_METAS = tuple(re.sub(r"[:_]", ".", name) for name in (
@@ -56,11 +56,16 @@ _MODIFIED_METAS = tuple(re.sub(r"[:_]", ".", name) for name in (
     "dcterms.modified", "dc.date.modified", "last-modified", "lastmod",
 ))
 # Where a page keeps the dates of other stories, or no dates of the article.
-_FOREIGN_TAGS = {"aside", "nav", "footer", "select", "option", "button", "form"}
-_FOREIGN_NAMES = re.compile(
-    r"(?:^|[\s_-])(?:comment|related|teaser|recommend|popular|trending|most-?read|sidebar|widget|swiper|carousel|"
-    r"slider|ticker|breaking|newsletter|footer|navbar|navtop|topbar|menu|weather|prayer|"
-    r"more-?news|read-?more|latest|also|share|social|cookie|modal|advert|banner)",
+_OTHER_STORY_TAGS = {"aside", "nav"}
+_CHROME_TAGS = {"footer", "select", "option", "button", "form"}
+_OTHER_STORIES = re.compile(
+    r"(?:^|[\s_-])(?:comment|related|teaser|recommend|popular|trending|most-?read|sidebar|swiper|"
+    r"carousel|slider|ticker|more-?news|read-?more|latest)",
+    re.IGNORECASE,
+)
+_PAGE_CHROME = re.compile(
+    r"(?:^|[\s_-])(?:footer|navbar|navtop|topbar|menu|weather|prayer|breaking|newsletter|also|share|social|"
+    r"cookie|modal|advert|banner)",
     re.IGNORECASE,
 )
 # Words that label a date as an update, not the publication.
@@ -85,6 +90,11 @@ _TEXT_BEFORE_HEADLINE = 200
 _PROSE_WORDS = 20
 _BYLINE_WORDS = 14
 _BLOCKS = {"p", "li", "td", "blockquote", "dd"}
+_SCRIPT_PUBLISHED = re.compile(
+    r'["\']?(?:datePublished|published_?[aA]t|publish(?:ed)?_?[dD]ate|publication_?[dD]ate|firstPublished(?:At)?)'
+    r'["\']?\s*:\s*["\'](?P<value>\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?)["\']'
+)
+_WEB_PAGE_TYPES = {"webpage", "itempage", "aboutpage", "faqpage", "qapage", "medicalwebpage"}
 _NOT_DATE_WORDS = re.compile(r"(?<!\w)[^\W\d_]{3,}(?!\w)")
 _URL_DATE = re.compile(
     r"/(?P<y>(?:19|20)\d\d)(?P<sep>[/_-]?)(?P<mo>0?[1-9]|1[0-2])(?P=sep)(?P<d>0?[1-9]|[12]\d|3[01])(?=[/_.-]|$)"
@@ -166,9 +176,9 @@ def _corroborated(page: ParsedPage, canonical_url: str | None) -> _Found | None:
     or meta line anywhere outside page chrome and lists of other stories."""
     lines = {}
     for element in _DATE_LINES(page.tree):
-        text = _WHITESPACE.sub(" ", element.text_content()).strip()
+        text = _spaced_text(element)
         if text and len(text.split()) <= _BYLINE_WORDS and not _is_foreign(element):
-            found = _read(text, "date line")
+            found = _read(text, "date line", _writes_month_first(page))
             if found:
                 lines.setdefault(found.reading.day, found)
     if not lines:
@@ -177,9 +187,9 @@ def _corroborated(page: ParsedPage, canonical_url: str | None) -> _Found | None:
     return lines.get(date.fromisoformat(day)) if day else None
 
 
-def _read(raw: str | None, source: str) -> _Found | None:
+def _read(raw: str | None, source: str, month_first: bool = False) -> _Found | None:
     raw = clean(raw)
-    reading = read_date(raw, explicit_only=True) if raw else None
+    reading = read_date(raw, explicit_only=True, month_first=month_first) if raw else None
     return _Found(raw, reading, source) if reading else None
 
 
@@ -187,13 +197,40 @@ def _structured(page: ParsedPage, metas: dict[str, list[str]], prop: str, names:
     """The JSON-LD article's `prop`, its microdata, the first meta of `names`,
     or (publication) an element marked as the date."""
     found = (_read(first_text(page.article.get(prop)), "json-ld")
-             or _read(page.microdata_value(prop.lower()), "microdata"))
+             or _read(page.microdata_value(prop.lower()), "microdata")
+             or (_read(first_text(_web_page(page).get(prop)), "json-ld:webpage") if not page.article else None))
     if found:
         return found
     found = _from_metas(metas, names)
     if found:
         return found
-    return _marked_element(page) if prop == "datePublished" else None
+    return (_marked_element(page) or _script_data_date(page)) if prop == "datePublished" else None
+
+
+def _script_data_date(page: ParsedPage) -> _Found | None:
+    """The publication date in the data a page's scripts carry (`"published_at":
+    "2019-03-02T06:22:28+01:00"` in a Next.js or CMS state object), only when
+    every such key names the same day: such data also lists other stories."""
+    found = {}
+    for script in page.tree.iter("script"):
+        if script.text and (script.get("type") or "").lower() != "application/ld+json":
+            for match in _SCRIPT_PUBLISHED.finditer(script.text):
+                reading = _read(match["value"], "script data")
+                if reading:
+                    found.setdefault(reading.reading.day, reading)
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _writes_month_first(page: ParsedPage) -> bool:
+    """A page in US English writes numeric dates month first."""
+    return (page.tree.get("lang") or "").lower().replace("_", "-") == "en-us"
+
+
+def _web_page(page: ParsedPage) -> dict:
+    """The page's own JSON-LD WebPage object (a page without an article
+    object, e.g. a Yoast graph of a blog post), if there is exactly one."""
+    pages = [obj for obj in page.json_ld if types_of(obj) & _WEB_PAGE_TYPES]
+    return pages[0] if len(pages) == 1 else {}
 
 
 def _from_metas(metas: dict[str, list[str]], names: tuple[str, ...]) -> _Found | None:
@@ -219,7 +256,8 @@ def _marked_element(page: ParsedPage) -> _Found | None:
     datePublished`, `<time pubdate>`, hAtom `<abbr class="published">`."""
     for element in page.tree.xpath(
             "//*[@itemprop='datePublished'] | //time[@pubdate] | //abbr[contains(@class, 'published')]"):
-        if _is_foreign(element):
+        # The markup names it; only its place in a list of other stories can make it another's date.
+        if _is_foreign(element, chrome=False):
             continue
         found = _read(element.get("datetime") or element.get("content") or element.get("title")
                       or element_text(element), "markup")
@@ -228,21 +266,34 @@ def _marked_element(page: ParsedPage) -> _Found | None:
     return None
 
 
-def _is_foreign(element, stop=frozenset()) -> bool:
-    """Inside a list of other stories, comments or page chrome: judged on the
-    element and its ancestors up to (not including) those in `stop` (the
-    containers it shares with the headline, whose names say nothing of it)."""
+def _is_foreign(element, stop=frozenset(), chrome: bool = True) -> bool:
+    """Inside a list of other stories, comments or (unless `chrome` is
+    False) page chrome: judged on the element and its ancestors up to (not
+    including) those in `stop` (the containers it shares with the headline,
+    whose names say nothing of it) and the body."""
     for node in (element, *element.iterancestors()):
-        if node in stop:
+        if node in stop or node.tag in ("body", "html"):  # the body's classes name the whole page
             return False
-        if node.tag in _FOREIGN_TAGS:
+        if node.tag in _OTHER_STORY_TAGS or (chrome and node.tag in _CHROME_TAGS):
             return True
         names = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if names.strip() and _FOREIGN_NAMES.search(names):
+        if names.strip() and (_OTHER_STORIES.search(names) or (chrome and _PAGE_CHROME.search(names))):
             return True
-        if node.tag in ("a", "li") and any(len(element_text(a)) > 25 for a in node.iter("a")):
-            return True  # a teaser: a headline link
+        if node.tag in ("a", "li") and any(map(_is_headline_link, node.iter("a"))):
+            return True  # a teaser
     return False
+
+
+def _is_headline_link(link) -> bool:
+    """A link whose text is a headline (not a permalink around a date)."""
+    text = _spaced_text(link)
+    return len(text) > 25 and read_date(text, explicit_only=True) is None
+
+
+def _spaced_text(element) -> str:
+    """The element's text with its pieces apart (`10. Februar 2019` and a
+    hidden `9. Februar 2019` are two dates, not `20199`)."""
+    return _WHITESPACE.sub(" ", " ".join(element.itertext())).strip()
 
 
 class _Byline:
@@ -271,8 +322,10 @@ class _Byline:
             return None, None
         time = _byline_time(heading)
         published, modified = (_Found(time.raw, time.reading, "time") if time else None), None
-        for text, label in _segments_near(heading):
-            found = _read(text, "byline")
+        for node, text, label in _segments_near(heading):
+            # A `<time>` of the byline says its date in its attribute too.
+            found = _read(node.get("datetime"), "time") if node.tag == "time" else None
+            found = found or _read(text, "byline", _writes_month_first(self.page))
             if found is None or _is_sentence(text):
                 continue
             if _MODIFIED_LABEL.search(label):
@@ -298,7 +351,7 @@ def _byline_time(heading) -> _Found | None:
 
 
 def _segments_near(heading):
-    """(text, label) of the short text pieces after the headline until the
+    """(element, text, label) of the short text pieces after the headline until the
     body's prose begins (then those just before it, within its container),
     nearest first; the label is the text just before a piece (`آخر تحديث:`,
     `Published on`)."""
@@ -311,7 +364,7 @@ def _segments_near(heading):
             break
         used += len(text)
         if words <= _BYLINE_WORDS and not _in_prose(node) and not _is_foreign(node, shared):
-            after.append((text, previous))
+            after.append((node, text, previous))
         previous = text
     yield from after
     container = heading.getparent()
@@ -327,12 +380,12 @@ def _segments_near(heading):
             continue
         text = _WHITESPACE.sub(" ", node.text or "").strip()
         if text and len(text.split()) <= _BYLINE_WORDS and not _is_foreign(node, shared):
-            before.append((text, ""))
-    for text, label in reversed(before):
+            before.append((node, text))
+    for node, text in reversed(before):
         used += len(text)
         if used > _TEXT_BEFORE_HEADLINE:
             break
-        yield text, label
+        yield node, text, ""
 
 
 def _is_sentence(text: str) -> bool:
