@@ -163,6 +163,8 @@ class ParsedPage:
     microdata: dict[str, list] = field(default_factory=dict)
     # What decoding the bytes found (`charset_mismatch`), for the item's warnings.
     warnings: list[str] = field(default_factory=list)
+    # Results field extractors share (the headline element), computed once.
+    memo: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def parse(cls, body: bytes | str, url: str, encoding: str | None = None) -> ParsedPage | None:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 from crawler.extraction.page import ParsedPage, clean, element_text, first_text, fold, types_of, unique
 
 _PUBLISHER_TYPES = {"website", "organization", "newsmediaorganization"}
-_OTHER_HEADLINES = (
-    "//h2 | //h3 | //*[@itemprop='headline'][not(self::meta)]"
-    " | //*[contains(@class, 'title') or contains(@class, 'headline')][not(self::title)][not(.//h1 or .//h2)]"
-)
+_OTHER_HEADLINES = etree.XPath("//h2 | //h3 | //*[@itemprop='headline'][not(self::meta)]")
+_TITLED = etree.XPath("//*[contains(@class, 'title') or contains(@class, 'headline')][not(.//h1 or .//h2)]")
 _LETTERS = re.compile(r"[^\W_]+")
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " · ", " ｜ ")
 
@@ -34,9 +34,16 @@ def headline_element(page: ParsedPage, title: str | None):
     an `<h2>`/`<h3>` or an element marked as the headline) whose text is the
     title or within it, compared on letters and digits only; else the page's
     only `<h1>`. None if there is none."""
+    memo_key = ("headline", title)
+    if memo_key not in page.memo:
+        page.memo[memo_key] = _find_headline(page, title)
+    return page.memo[memo_key]
+
+
+def _find_headline(page: ParsedPage, title: str | None):
     key = _letters(title)
     if key:
-        for candidates in (headings(page), page.tree.xpath(_OTHER_HEADLINES)):
+        for candidates in (headings(page), _OTHER_HEADLINES(page.tree), _TITLED(page.tree)):
             for element in candidates:
                 text = _letters(element_text(element))
                 if text and (text == key or (len(text) > 15 and text in key) or (len(key) > 15 and key in text)):
