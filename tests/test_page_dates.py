@@ -154,3 +154,15 @@ def test_an_update_line_is_the_modification_not_the_publication():
              '<span>20 نوفمبر 2024</span></div>')
     published, modified, _ = dates(page(after=after))
     assert (published, modified) == (utc(2024, 11, 19), utc(2024, 11, 20))
+
+
+@pytest.mark.parametrize("script", [
+    # a comment on the last property, then the closing brace: the comma before it goes too
+    '{"@type": "NewsArticle", "datePublished": "2024-11-19T10:30:00+03:00", "articleSection": "دولي", // القسم\n}',
+    # an HTML comment before the object, and "-->" inside one of its strings
+    '<!-- generated -->\n{"@type": "NewsArticle", "datePublished": "2024-11-19T10:30:00+03:00",'
+    ' "description": "<!-- x --><b>y</b>"}',
+])
+def test_json_ld_with_comments_around_its_values(script):
+    published, _, _ = dates(page(head=f'<script type="application/ld+json">{script}</script>'))
+    assert published == utc(2024, 11, 19, 7, 30)

@@ -30,9 +30,10 @@ _HTML_PARSER = lxml.html.HTMLParser(
 )
 _WHITESPACE = re.compile(r"\s+")
 _ARTICLE_TYPES = {"blogposting", "liveblogposting", "report", "posting"}
-# JSON-LD as templates write it: `//` and `/* */` comments, commas before a
-# closing bracket. Strings are matched first so their content is kept as is.
-_JSON_NOISE = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.DOTALL)
+# JSON-LD as templates write it: `//` and `/* */` comments, then commas
+# before a closing bracket. Strings are matched first so their content is kept.
+_JSON_COMMENTS = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
+_JSON_TRAILING_COMMAS = re.compile(r'("(?:\\.|[^"\\])*")|,(?=\s*[}\]])')
 _MICRODATA_PROPERTIES = ("headline", "name", "datepublished", "datemodified", "datecreated", "author", "creator")
 
 
@@ -116,14 +117,15 @@ def load_json_ld(text: str) -> list:
     strict JSON, else with comments and trailing commas removed; several
     values one after another are all read. Unreadable blocks give []."""
     text = text.strip()
-    if text.startswith("<!--"):
-        text = text[4:].rsplit("-->", 1)[0]
+    if text.startswith("<!--"):  # the whole block commented out, or a comment before it
+        text = text[4:-3] if text.endswith("-->") else text.partition("-->")[2]
     text = text.strip().removeprefix("<![CDATA[").removesuffix("]]>").strip().rstrip(";")
     try:
         return [json.loads(text, strict=False)]
     except ValueError:
         pass
-    text = _JSON_NOISE.sub(lambda m: m.group(1) or "", text)
+    for noise in (_JSON_COMMENTS, _JSON_TRAILING_COMMAS):
+        text = noise.sub(lambda m: m.group(1) or "", text)
     decoder, values, pos = json.JSONDecoder(strict=False), [], 0
     while pos < len(text):
         while pos < len(text) and text[pos] in " \t\r\n,;":
