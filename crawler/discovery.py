@@ -32,7 +32,7 @@ from lxml import etree
 from scrapy.http import Response
 from w3lib.url import safe_url_string
 
-from crawler.extraction.page import walk_json_ld
+from crawler.extraction.page import is_article_type, load_json_ld, types_of, walk_json_ld
 
 # Link targets that are never pages (images, media, documents, archives).
 _FILE_EXTENSION = re.compile(
@@ -41,7 +41,6 @@ _FILE_EXTENSION = re.compile(
     re.IGNORECASE,
 )
 _FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
-_ARTICLE_TYPES = {"blogposting", "liveblogposting", "report"}
 # Entities are never expanded (billion laughs) nor fetched (XXE); a damaged
 # file is read as far as it goes.
 _XML_OPTIONS = dict(recover=True, remove_comments=True, resolve_entities=False, huge_tree=True, no_network=True)
@@ -511,16 +510,6 @@ def page_links(response: Response) -> PageLinks:
     return found
 
 
-def _is_article_type(declared) -> bool:
-    names = declared if isinstance(declared, list) else [declared]
-    for name in names:
-        if isinstance(name, str):
-            name = name.rsplit("/", 1)[-1].lower()
-            if name.endswith("article") or name in _ARTICLE_TYPES:
-                return True
-    return False
-
-
 def declares_article(response: Response) -> bool:
     """Whether an HTML page declares itself an article: a JSON-LD object of an
     article type (NewsArticle, Article, BlogPosting, ...) or og:type article."""
@@ -530,10 +519,7 @@ def declares_article(response: Response) -> bool:
     if og_type.strip().lower() == "article":
         return True
     for script in response.xpath("//script[@type='application/ld+json']/text()").getall():
-        try:
-            data = json.loads(script.strip().removeprefix("<!--").removesuffix("-->"), strict=False)
-        except ValueError:
-            continue
-        if any(_is_article_type(obj.get("@type")) for obj in walk_json_ld(data)):
+        # Read as leniently as the extraction reads it (comments, trailing commas).
+        if any(is_article_type(name) for obj in walk_json_ld(load_json_ld(script)) for name in types_of(obj)):
             return True
     return False

@@ -275,3 +275,10 @@ def test_cleanup_selectors_of_the_version_valid_then_apply(monkeypatch):
     assert teaser in html.extract_html(page, url, at=datetime(2024, 1, 15, tzinfo=UTC)).body
     assert teaser not in html.extract_html(page, url, at=datetime(2024, 11, 19, tzinfo=UTC)).body
     assert teaser not in html.extract_html(page, url).body
+
+
+def test_an_article_declared_in_json_ld_with_a_comment_is_an_article():
+    body = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", // generated\n'
+            '"headline": "خبر",}</script></head><body></body></html>').encode("utf-8")
+    response = HtmlResponse("https://site.example/news/1", body=body, encoding="utf-8")
+    assert declares_article(response)
