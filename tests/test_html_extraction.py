@@ -241,3 +241,10 @@ def test_a_wrong_charset_declaration_is_overruled_and_noted_on_the_item():
     item = extract_html(html.encode("utf-8"), "https://example.org/a/1")
     assert item.title == "عنوان الخبر"
     assert any(w.startswith("charset_mismatch") for w in item.warnings)
+
+
+def test_characters_xml_forbids_do_not_empty_the_body():
+    text = "".join(f"<p>فقرة {n} من نص الخبر الطويل الذي يتناول المحادثات بين الوزيرين.\x0b</p>" for n in range(5))
+    html = f"<html><head><title>خبر</title></head><body><article><h1>خبر</h1>{text}</article></body></html>"
+    item = extract_html(html.encode("utf-8"), "https://example.org/a/2")
+    assert item.body and item.body.count("فقرة") == 5 and "\x0b" not in item.body

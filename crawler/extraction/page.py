@@ -29,6 +29,7 @@ _HTML_PARSER = lxml.html.HTMLParser(
     collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True,
 )
 _WHITESPACE = re.compile(r"\s+")
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ARTICLE_TYPES = {"blogposting", "liveblogposting", "report", "posting"}
 # JSON-LD as templates write it: `//` and `/* */` comments, then commas
 # before a closing bracket. Strings are matched first so their content is kept.
@@ -218,6 +219,9 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
     """The page's lxml tree, or None for an empty or unparsable page."""
     if not text or not text.strip():
         return None
+    # Characters XML forbids: left in, lxml keeps them and trafilatura's own
+    # serializations of the tree then fail, and the text comes out empty.
+    text = _NOT_XML_CHARS.sub("", text)
     try:
         # Bytes with an explicit encoding: libxml2 then ignores the page's own
         # (already applied) charset declaration.
