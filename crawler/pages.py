@@ -31,15 +31,28 @@ def kind_of(name: str) -> str | None:
     return None
 
 
+class NotAnArticle(Exception):
+    """A saved HTML page that is not one article (a home page, a listing, search
+    results, an about page...): skipped and counted, not rejected, as nothing
+    in it is lost. `kind` says what it is (crawler.extraction.fields.kind)."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
 def read_saved_page(
     data: bytes, url: str, kind: str, *, encoding: str | None = None, fetched_at: datetime | None = None,
+    articles_only: bool = False,
 ) -> ArticleItem:
     """Parse one saved page. Raises `UnreadableInput` for input that is not a page.
 
     `url` is where the page was read from: a file, or the web URL of an
     archived response. `encoding` is the charset an HTTP header declared for an
     HTML page, if any; `fetched_at` is when it was fetched (an archived
-    response's date; it picks the outlet's parser version)."""
+    response's date; it picks the outlet's parser version). With
+    `articles_only` (saved files, which come without a crawl's URL rules), an
+    HTML page that is not one article raises `NotAnArticle`."""
     data = maybe_gunzip(data)
     check_content(data)
     if kind == CAPTURE:
@@ -50,9 +63,15 @@ def read_saved_page(
         if text_encoding != "utf-8":
             item.warnings.append(f"decoded_as_{text_encoding}")
     elif kind == HTML:
+        from crawler.extraction.fields.kind import ARTICLE, page_kind
         from crawler.extraction.html import extract_html
+        from crawler.extraction.page import ParsedPage
 
-        item = extract_html(data, url, encoding=encoding, at=fetched_at)
+        # Parsed once: judged first, then extracted.
+        page = ParsedPage.parse(data, url, encoding)
+        if articles_only and page is not None and (found := page_kind(page)) != ARTICLE:
+            raise NotAnArticle(found)
+        item = extract_html(data, url, encoding=encoding, at=fetched_at, page=page)
         item.url = stored_url(item.canonical_url, url)
         # A page fetched from a known outlet's site is that outlet's, as in its crawl.
         outlet = by_url(url) if _is_web(url) else None

@@ -6,7 +6,12 @@ article page (by the rules of the crawl that fetched it) is one page (one
 `replay/files` count), read as saved HTML under its target URI with the
 WARC-Date as fetch time. Other records (requests,
 robots.txt, feeds, sitemaps, listings, 3xx/304/404/5xx answers) are skipped
-and counted under `replay/warc_skipped/<reason>`."""
+and counted under `replay/warc_skipped/<reason>`.
+
+A saved HTML file is stored only if it is one article by its content
+(crawler.extraction.fields.kind): a home page, listing, search, about page
+or video gallery is skipped and counted under `replay/not_article/<kind>`,
+neither a file to store nor a rejection."""
 from __future__ import annotations
 
 import logging
@@ -21,7 +26,8 @@ from crawler.discovery import declares_article
 from crawler.inputs import UnreadableInput
 from crawler.items import RejectedPage
 from crawler.outlets import by_url
-from crawler.pages import HTML, WARC, kind_of, read_saved_page
+from crawler.pages import HTML, WARC, NotAnArticle, kind_of, read_saved_page
+from crawler.summary import NOT_ARTICLE
 from crawler.warc import RECORD_OFFSET, WarcResponseRecord, record_ref, scan_warc
 
 logger = logging.getLogger(__name__)
@@ -145,7 +151,8 @@ class ReplaySpider(scrapy.Spider):
         # A WARC record is read under its target URI, with the charset its HTTP
         # header declared; where it was read from is the record's file and offset.
         input_ref = response.request.url
-        options = {}
+        # A saved file has no crawl's URL rules: its content says whether it is an article.
+        options = {"articles_only": True}
         if RECORD_OFFSET in response.meta:
             if by_url(response.url) is None and not declares_article(response):
                 # A site without an outlet description: its crawl (the generic
@@ -158,6 +165,12 @@ class ReplaySpider(scrapy.Spider):
                        "fetched_at": response.meta.get("fetched_at")}
         try:
             item = read_saved_page(response.body, response.url, kind, **options)
+        except NotAnArticle as exc:
+            # Like a WARC record of a listing: not a file to store, and nothing lost.
+            logger.info("Skipped %s: not an article (%s)", input_ref, exc.kind)
+            self.crawler.stats.inc_value("replay/files", -1)
+            self.crawler.stats.inc_value(NOT_ARTICLE + exc.kind)
+            return
         except UnreadableInput as exc:
             yield self._reject(response.url, exc.reason, exc.detail, response.body, input_ref)
             return

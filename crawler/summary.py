@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 OUTCOMES = ("new", "updated", "unchanged", "rejected")
+# Saved pages that are not one article, by kind (crawler.replay).
+NOT_ARTICLE = "replay/not_article/"
 
 
 def outlet_counts(stats: dict) -> dict[str, dict]:
@@ -39,4 +41,8 @@ def format_summary(stats: dict) -> str:
     lines.append(
         f"{'total':<14}{totals['new']:>6}{totals['updated']:>9}{totals['unchanged']:>11}{totals['rejected']:>10}"
     )
+    not_articles = {key[len(NOT_ARTICLE):]: n for key, n in stats.items() if key.startswith(NOT_ARTICLE)}
+    if not_articles:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(not_articles.items()))
+        lines.append(f"{sum(not_articles.values())} pages skipped as not_article: {kinds}")
     return "\n".join(lines)

@@ -1,9 +1,11 @@
-"""Page kinds: which saved pages are one article, and which are home pages,
-listings, search results, about and contact pages or video galleries
-(crawler/extraction/fields/kind.py)."""
+"""Page kinds: a folder replay stores the saved pages that are one article and
+skips, as not_article, home pages, listings, search results, about and contact
+pages and video galleries (crawler/extraction/fields/kind.py)."""
 from __future__ import annotations
 
 import re
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ import pytest
 from crawler.extraction.fields.kind import ARTICLE, page_kind
 from crawler.extraction.page import ParsedPage
 from crawler.inputs import maybe_gunzip
-from tests.replay_runner import REPO
+from crawler.pages import HTML, NotAnArticle, read_saved_page
+from crawler.summary import format_summary
+from tests.replay_runner import REPO, run_replay
 
 FIXTURES = REPO / "tests" / "fixtures" / "html"
 KINDS = FIXTURES / "kinds"
@@ -85,3 +89,42 @@ def test_teasers_marked_up_as_articles_do_not_make_a_listing_an_article():
     own = with_json_ld.replace("</head>", '<link rel="canonical" href="https://www.alwatan-alyoum.example'
                                f'{teasers[0][0]}"></head>')
     assert page_kind(ParsedPage.parse(own, "file:///saved/economy.html")) == ARTICLE
+
+
+def test_read_saved_page_skips_a_page_that_is_not_an_article_only_when_asked():
+    path = KINDS / "tag.html"
+    with pytest.raises(NotAnArticle) as raised:
+        read_saved_page(path.read_bytes(), path.as_uri(), HTML, articles_only=True)
+    assert raised.value.kind == "listing"
+    # Crawls decide by their URL rules before: the page is extracted as asked.
+    assert read_saved_page(path.read_bytes(), path.as_uri(), HTML).title
+
+
+def test_summary_counts_the_skipped_pages_by_kind():
+    stats = {"articles/other/new": 2, "replay/not_article/home": 1, "replay/not_article/listing": 2}
+    assert "3 pages skipped as not_article: home 1, listing 2" in format_summary(stats).splitlines()
+    assert "not_article" not in format_summary({"articles/other/new": 2})
+
+
+def test_folder_replay_stores_the_articles_and_skips_the_other_pages(tmp_path):
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    for path in [*KINDS.glob("*.html"), FIXTURES / "og_only_article.html", REPO / "seeds" / "004_e9620a58fadc7eaf.txt"]:
+        shutil.copy(path, folder / path.name)
+    db = tmp_path / "news.db"
+    result = run_replay(f"sqlite:///{db}", folder, extra=("-L", "INFO"))
+    # Nothing was lost: every article is stored, so the run succeeded.
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    skipped = "8 pages skipped as not_article: about 1, author 1, contact 1, home 1, listing 2, search 1, video 1"
+    assert skipped in result.stdout
+    assert "5 files read, 5 stored, 0 rejected" in result.stdout
+    assert "(listing)" in result.stderr and "Skipped" in result.stderr
+    con = sqlite3.connect(db)
+    try:
+        stored = {Path(ref).name for (ref,) in con.execute("SELECT input_ref FROM articles")}
+        rejected = con.execute("SELECT count(*) FROM rejected_pages").fetchone()[0]
+    finally:
+        con.close()
+    assert stored == {"article_opinion.html", "article_related.html", "article_short.html", "og_only_article.html",
+                      "004_e9620a58fadc7eaf.txt"}
+    assert rejected == 0

@@ -65,6 +65,7 @@ _NOT_TEXT = etree.XPath(
 
 def extract_html(
     body: bytes | str, url: str, *, encoding: str | None = None, at: datetime | None = None,
+    page: ParsedPage | None = None,
 ) -> ArticleItem:
     """Extract one article from an HTML page.
 
@@ -75,7 +76,7 @@ def extract_html(
     page was fetched or captured (None: now): a known outlet's page is cleaned with the cleanup selectors
     of the parser version valid then (see crawler.outlets.base.ParserVersion)."""
     item = ArticleItem(url=url, parser=PARSER_NAME)
-    page = ParsedPage.parse(body, url, encoding)
+    page = page or ParsedPage.parse(body, url, encoding)
     if page is None:
         return item
     item.warnings += page.warnings
