@@ -95,14 +95,15 @@ def extract_html(
     item.modified_at, item.modified_raw = found.modified_at, found.modified_raw
     item.warnings += found.warnings
 
-    item.authors = authors.authors(page, site_names)
+    byline = authors.byline(page, site_names, item.title)
+    item.authors, item.source_lines = byline.authors, byline.credits
     item.section = clean(first_text(page.article.get("articleSection"))) or page.meta("article:section") or None
     item.tags = _tags(page)
     item.image_url, image_caption = media.lead_image(page)
     item.captions = unique([image_caption, media.figure_caption(page, item.image_url)])
 
     cleanup = outlet.parser_version(at).cleanup_selectors if outlet else ()
-    item.body = _main_text(page, item.title, item.subtitle, item.section, cleanup)
+    item.body = _main_text(page, item.title, item.subtitle, item.section, cleanup, byline.lines)
     return item
 
 
@@ -132,7 +133,7 @@ def _tags(page: ParsedPage) -> list[str]:
 
 
 def _main_text(page: ParsedPage, title: str | None, subtitle: str | None,
-               section: str | None = None, cleanup: tuple[str, ...] = ()) -> str | None:
+               section: str | None = None, cleanup: tuple[str, ...] = (), byline: tuple[str, ...] = ()) -> str | None:
     """The article text, paragraphs separated by a blank line. Changes the
     page's tree (so it runs last)."""
     tree, url = page.tree, page.url
@@ -150,6 +151,7 @@ def _main_text(page: ParsedPage, title: str | None, subtitle: str | None,
         or fold(" ".join(paragraphs)) == fold(" ".join(declared))
     ):
         paragraphs = declared
+    paragraphs = authors.without_byline(paragraphs, byline)
     # The headline and subtitle printed above the text are not part of the
     # body, nor is the headline repeated further down (print footers), nor a
     # line that is only the section's name (a category label).
