@@ -248,3 +248,12 @@ def test_characters_xml_forbids_do_not_empty_the_body():
     html = f"<html><head><title>خبر</title></head><body><article><h1>خبر</h1>{text}</article></body></html>"
     item = extract_html(html.encode("utf-8"), "https://example.org/a/2")
     assert item.body and item.body.count("فقرة") == 5 and "\x0b" not in item.body
+
+
+@pytest.mark.parametrize("wrapper", ["noscript", "button"])
+def test_an_article_inside_noscript_or_a_button_is_still_read(wrapper):
+    text = "".join(f"<p>فقرة {n} من نص الخبر الطويل الذي يتناول المحادثات بين الوزيرين في العاصمة.</p>" for n in range(6))
+    html = (f"<html><head><title>خبر</title></head><body><h1>خبر</h1><{wrapper}><div class='story'>{text}</div>"
+            f"</{wrapper}><button>شارك</button></body></html>")
+    item = extract_html(html.encode("utf-8"), "https://example.org/a/3")
+    assert item.body and item.body.count("فقرة") == 6 and "شارك" not in item.body

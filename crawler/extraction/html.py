@@ -56,10 +56,12 @@ _TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
 _LINKED_BLOCKS = etree.XPath("//p[.//a] | //li[.//a][not(ancestor::nav or ancestor::header or ancestor::footer)]")
 # Never article text: the head (read for metadata already) and elements that
 # trafilatura discards anyway. Removed first, they are not copied and tested
-# by its XPath rules over and over.
+# by its XPath rules over and over. A <noscript> or <button> holding a whole
+# text (pages that draw the article by script, accordions) is left to it.
 _NOT_TEXT = etree.XPath(
-    "//head | //script | //style | //svg | //noscript | //template | //nav | //footer | //aside"
-    " | //iframe | //button | //select | //input | //link | //meta"
+    "//head | //script | //style | //svg | //template | //nav | //footer | //aside"
+    " | //iframe | //select | //input | //link | //meta"
+    " | //noscript[string-length(normalize-space(.)) < 200] | //button[string-length(normalize-space(.)) < 200]"
 )
 
 
