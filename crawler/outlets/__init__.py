@@ -40,8 +40,13 @@ def by_source_name(text: str | None) -> Outlet | None:
     folded = fold_for_search(text or "")
     if not folded:
         return None
-    for outlet in all_outlets():
-        for name in outlet.source_names + (outlet.name_ar,) + outlet.domains:
-            if fold_for_search(name) in folded:
-                return outlet
-    return None
+    return next((outlet for outlet, names in _folded_names() if any(name in folded for name in names)), None)
+
+
+@lru_cache(maxsize=None)
+def _folded_names() -> tuple[tuple[Outlet, tuple[str, ...]], ...]:
+    """Each outlet with its names in search form, folded once."""
+    from pipelines.arabic import fold_for_search
+
+    return tuple((outlet, tuple(fold_for_search(n) for n in outlet.source_names + (outlet.name_ar,) + outlet.domains))
+                 for outlet in all_outlets())
