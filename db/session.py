@@ -5,6 +5,7 @@ import atexit
 import functools
 import logging
 import os
+import re
 import shutil
 import tempfile
 from importlib import resources
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 
 from crawler.outlets import all_outlets, by_slug
@@ -24,6 +25,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 # Serializes schema setup of workers sharing one PostgreSQL database.
 SCHEMA_LOCK_KEY = 0x6E657773  # "news"
+# Seconds to wait for a locked SQLite file or a PostgreSQL connection (DATABASE_TIMEOUT).
+DEFAULT_TIMEOUT = 30.0
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be used at all: a bad URL, an unknown driver, a
+    server that does not answer, a file that cannot be opened or stays locked.
+    The message is one line naming the URL (password hidden) and the cause."""
 
 
 def project_root() -> Path:
@@ -53,16 +62,22 @@ def database_url(settings=None) -> str:
 
 
 def printable_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL with its password hidden, also when SQLAlchemy cannot parse it."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         # Sessions in UTC, so raw timestamps read the same on every server.
-        return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+        # libpq counts its connect timeout in whole seconds, 2 at least.
+        connect_args = {"options": "-c timezone=UTC", "connect_timeout": max(2, round(timeout))}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     # Wait for a busy database instead of failing at once (other writers).
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": timeout})
 
     @event.listens_for(engine, "connect")
     def configure_sqlite(dbapi_connection, _record):
@@ -176,3 +191,39 @@ def prepare_database(url_or_engine: str | Engine) -> Engine:
         seed_outlets(connection)
     logger.info("Database ready: %s", engine.url.render_as_string(hide_password=True))
     return engine
+
+
+def open_database(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
+    """`prepare_database` for a run: a database that cannot be used raises
+    DatabaseUnavailable with the reason on one line, not a driver's traceback."""
+    try:
+        engine = make_engine(url, timeout)
+    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
+        raise DatabaseUnavailable(f"cannot use the database {printable_url(url)}: {cause(error)}") from error
+    try:
+        return prepare_database(engine)
+    except (exc.DBAPIError, NotImplementedError, OSError) as error:
+        engine.dispose()
+        raise DatabaseUnavailable(f"cannot use the database {printable_url(url)}: {cause(error)}") from error
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """A failure of the database rather than of the data written (connection
+    refused or lost, server shutting down, file locked, disk full): the same
+    write may succeed later. Constraint violations and bad values are not."""
+    if isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    return isinstance(error, exc.DBAPIError) and error.connection_invalidated
+
+
+def cause(error: BaseException) -> str:
+    """An exception as one short line: the driver's message without SQL or hints."""
+    if isinstance(error, exc.NoSuchModuleError):
+        return f"unknown database type or driver ({error})"
+    if isinstance(error, ImportError):
+        return f"database driver not installed ({error})"
+    if isinstance(error, exc.ArgumentError):
+        return f"not a database URL ({error})"
+    original = error.orig if isinstance(error, exc.DBAPIError) and error.orig is not None else error
+    message = " ".join(str(original).split()) or type(original).__name__
+    return message if len(message) <= 300 else message[:297] + "..."
