@@ -38,6 +38,7 @@ Usage (from the repository root):
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gzip
 import json
 import os
@@ -231,11 +232,13 @@ def run_in_process(pages: list[dict], workdir: Path) -> tuple[Timing, dict[str, 
     settings = get_project_settings()
     normalizers = build_normalizers(settings)
     storage = StoragePipeline(f"sqlite:///{workdir / f'inprocess-{time.monotonic_ns()}.db'}",
-                              settings.getint("STORAGE_BATCH_SIZE", 100), _Counts())
-    storage.open_spider()
+                              settings.getint("STORAGE_BATCH_SIZE", 100), _Counts(), spool_dir=workdir / "spool")
     stages = dict.fromkeys(("read", "read_saved_page", "normalize", "store"), 0.0)
     bodies = {}
-    with Stopwatch() as watch:
+
+    async def run() -> None:
+        # The pipeline writes its batches in a thread: "store" is queueing, plus the final wait.
+        await storage.open_spider()
         for page in pages:
             t0 = time.perf_counter()
             raw = page["path"].read_bytes()
@@ -250,12 +253,16 @@ def run_in_process(pages: list[dict], workdir: Path) -> tuple[Timing, dict[str, 
             t3 = time.perf_counter()
             if item is not None:
                 storage.process_item(item)
+                await asyncio.sleep(0)
             t4 = time.perf_counter()
             for stage, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                 stages[stage] += seconds
         t5 = time.perf_counter()
-        storage.close_spider()
+        await storage.close_spider()
         stages["store"] += time.perf_counter() - t5
+
+    with Stopwatch() as watch:
+        asyncio.run(run())
     return watch.timing, stages, bodies
 
 
@@ -264,6 +271,9 @@ class _Counts(Counter):
 
     def inc_value(self, key, count=1, start=0):
         self[key] += count
+
+    def set_value(self, key, value):
+        self[key] = value
 
 
 # --- report ----------------------------------------------------------------------------

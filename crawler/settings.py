@@ -38,8 +38,23 @@ NORMALIZERS = {}
 
 # Database: the DATABASE_URL environment variable wins; unset means a SQLite
 # file under data/. PostgreSQL: postgresql+psycopg://user:pass@host/db
+# A database that cannot be opened at the start ends the command with one
+# line and exit status 2. DATABASE_TIMEOUT: seconds to wait for a locked
+# SQLite file or for a PostgreSQL server to accept a connection.
 DATABASE_URL = None
+DATABASE_TIMEOUT = 30.0
 STORAGE_BATCH_SIZE = 100
+# An outage during a run (pipelines/store.py): the batch is retried after
+# STORAGE_RETRY_DELAY * 2**n seconds (at most STORAGE_RETRY_DELAY_MAX) while the
+# run goes on; pages wait in memory, beyond STORAGE_MAX_HELD in the run's spool
+# file under STORAGE_SPOOL_DIR (relative to the project). At the end the run
+# waits until the outage has lasted STORAGE_RETRY_MAX_WAIT seconds in all, then
+# leaves the rest in the spool, which the next run on that database stores first.
+STORAGE_RETRY_DELAY = 1.0
+STORAGE_RETRY_DELAY_MAX = 30.0
+STORAGE_RETRY_MAX_WAIT = 300.0
+STORAGE_MAX_HELD = 1000
+STORAGE_SPOOL_DIR = "data/spool"
 
 # An article body with fewer words than this is rejected as "no_body".
 VALIDATION_MIN_BODY_WORDS = 20

@@ -2,14 +2,18 @@
 on real SQLite and PostgreSQL databases."""
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from scrapy.exceptions import CloseSpider
 from scrapy.utils.test import get_crawler
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from crawler.items import ArticleItem, RejectedPage
@@ -186,14 +190,22 @@ def test_rejected_pages_count_attempts_keep_raw_and_clear_on_success(engine, sto
     assert rejects(engine) == {}
 
 
-def pipeline_for(url: str, batch_size: int):
-    crawler = get_crawler(settings_dict={"DATABASE_URL": url, "STORAGE_BATCH_SIZE": batch_size})
+def pipeline_for(url: str, batch_size: int, tmp_path, **settings):
+    crawler = get_crawler(settings_dict={
+        "DATABASE_URL": url, "STORAGE_BATCH_SIZE": batch_size, "STORAGE_SPOOL_DIR": str(tmp_path / "spool"),
+        **settings,
+    })
     return crawler, StoragePipeline.from_crawler(crawler)
 
 
-def test_pipeline_flushes_in_batches_and_counts(db_url, engine):
-    crawler, pipeline = pipeline_for(db_url, 3)
-    pipeline.open_spider()
+async def written(pipeline) -> None:
+    """Until the pipeline has written every full batch it holds."""
+    while pipeline.queued() >= pipeline.batch_size or pipeline.in_flight:
+        await asyncio.sleep(0.01)
+
+
+def test_pipeline_flushes_in_batches_and_counts(db_url, engine, tmp_path):
+    crawler, pipeline = pipeline_for(db_url, 3, tmp_path)
     items = [
         article("https://aawsat.com/a/1", body="أ"),
         article("https://24.ae/article/1/x", body="ب", outlet="24ae"),
@@ -201,33 +213,51 @@ def test_pipeline_flushes_in_batches_and_counts(db_url, engine):
         article("https://elyomnew.com/4", body="ج", outlet="elyomnew"),
         article("https://aawsat.com/a/1", body="أ"),
     ]
-    for item in items[:2]:
-        assert pipeline.process_item(item) is item
-    assert rows(engine) == []
-    pipeline.process_item(items[2])
-    assert len(rows(engine)) == 2 and len(rejects(engine)) == 1
-    for item in items[3:]:
-        pipeline.process_item(item)
-    assert len(rows(engine)) == 2
-    pipeline.close_spider()
-    assert len(rows(engine)) == 3
 
+    async def run():
+        await pipeline.open_spider()
+        for item in items[:2]:
+            assert pipeline.process_item(item) is item
+        await written(pipeline)
+        assert rows(engine) == []
+        assert crawler.stats.get_value("articles/queued") == 2
+        pipeline.process_item(items[2])
+        await written(pipeline)
+        assert len(rows(engine)) == 2 and len(rejects(engine)) == 1
+        for item in items[3:]:
+            pipeline.process_item(item)
+        await written(pipeline)
+        assert len(rows(engine)) == 2
+        await pipeline.close_spider()
+
+    asyncio.run(run())
+    assert len(rows(engine)) == 3
     stats = crawler.stats.get_stats()
     assert stats["articles/aawsat/new"] == 1 and stats["articles/aawsat/unchanged"] == 1
     assert stats["articles/24ae/new"] == 1 and stats["articles/other/new"] == 1
     assert stats["articles/new"] == 3 and stats["articles/unchanged"] == 1
     assert stats["articles/aawsat/rejected/no_body"] == 1 and stats["articles/rejected"] == 1
-    assert "articles/storage_errors" not in stats
+    assert stats["articles/queued"] == 0
+    assert "articles/storage_errors" not in stats and "articles/not_stored" not in stats
 
 
-def test_pipeline_keeps_items_a_database_error_refuses(db_url, engine, caplog):
-    crawler, pipeline = pipeline_for(db_url, 10)
-    pipeline.open_spider()
+def run_pipeline(pipeline, items, setup=None) -> None:
+    async def run():
+        await pipeline.open_spider()
+        if setup is not None:
+            setup(pipeline)
+        for item in items:
+            pipeline.process_item(item)
+        await pipeline.close_spider()
+
+    asyncio.run(run())
+
+
+def test_pipeline_keeps_items_a_database_error_refuses(db_url, engine, tmp_path, caplog):
+    crawler, pipeline = pipeline_for(db_url, 10, tmp_path)
     good = [article(f"https://aawsat.com/a/{n}", body=f"نص {n}") for n in range(3)]
     unstorable = article(None, body="بلا رابط", input_ref="/captures/broken.txt")
-    for item in [good[0], unstorable, *good[1:]]:
-        pipeline.process_item(item)
-    pipeline.close_spider()
+    run_pipeline(pipeline, [good[0], unstorable, *good[1:]])
 
     assert {row.url for row in rows(engine)} == {item.url for item in good}
     kept = rejects(engine)["/captures/broken.txt"]
@@ -236,12 +266,153 @@ def test_pipeline_keeps_items_a_database_error_refuses(db_url, engine, caplog):
     assert stats["articles/storage_errors"] == 1 and stats["articles/storage_batch_retries"] == 1
     assert stats["articles/new"] == 3
     assert stats["articles/aawsat/rejected/storage_error"] == 1 and stats["articles/rejected"] == 1
-    assert "Could not store" in caplog.text
+    assert "storage/retries" not in stats  # a data error is no outage
+    assert "Could not store" in caplog.text and "Traceback" not in caplog.text
 
 
-def test_pipeline_passes_other_items_through(sqlite_url):
-    _, pipeline = pipeline_for(sqlite_url, 2)
-    pipeline.open_spider()
+def test_pipeline_passes_other_items_through(sqlite_url, tmp_path):
+    _, pipeline = pipeline_for(sqlite_url, 2, tmp_path)
     other = {"url": "https://x.example"}
-    assert pipeline.process_item(other) is other
-    pipeline.close_spider()
+
+    async def run():
+        await pipeline.open_spider()
+        assert pipeline.process_item(other) is other
+        await pipeline.close_spider()
+
+    asyncio.run(run())
+
+
+# --- outages: a store that fails as an unavailable database does ----------------------
+
+
+class Outage:
+    """Wraps the pipeline's store: every write fails like a lost connection
+    while `down` (True, or a number of attempts to fail); the database refuses
+    the articles whose URLs are in `refuse`, as a constraint would."""
+
+    def __init__(self, store: ArticleStore, down: bool | int = True, refuse: frozenset = frozenset()):
+        self.store, self.down, self.refuse = store, down, refuse
+        self.attempts = 0
+
+    def _fail_if_down(self) -> None:
+        self.attempts += 1
+        if self.down is True or self.down is not False and self.attempts <= self.down:
+            raise OperationalError("INSERT ...", {}, sqlite3.OperationalError("server closed the connection"))
+
+    def write_articles(self, items):
+        self._fail_if_down()
+        if any(item.url in self.refuse for item in items):
+            raise IntegrityError("INSERT ...", {}, sqlite3.IntegrityError("CHECK constraint failed"))
+        return self.store.write_articles(items)
+
+    def write_rejects(self, pages):
+        self._fail_if_down()
+        return self.store.write_rejects(pages)
+
+
+def with_outage(outage_holder: list, **options):
+    def setup(pipeline):
+        outage = Outage(pipeline.writer.store, **options)
+        pipeline.writer.store = outage
+        outage_holder.append(outage)
+    return setup
+
+
+def test_pipeline_retries_through_an_outage_in_order_and_spools_beyond_its_bound(sqlite_url, tmp_path, caplog):
+    engine = prepare_database(sqlite_url)
+    crawler, pipeline = pipeline_for(sqlite_url, 5, tmp_path, STORAGE_MAX_HELD=10, STORAGE_RETRY_DELAY=0.01,
+                                     STORAGE_RETRY_DELAY_MAX=0.05)
+    first = article("https://aawsat.com/a/0", body="النص الأول")
+    revised = article("https://aawsat.com/a/0", body="النص المعدل")
+    items = [first, *(article(f"https://aawsat.com/a/{n}", body=f"نص {n}") for n in range(1, 30)), revised]
+    outages: list[Outage] = []
+
+    async def run():
+        await pipeline.open_spider()
+        with_outage(outages)(pipeline)
+        for item in items:
+            pipeline.process_item(item)
+            await asyncio.sleep(0)
+        while outages[0].attempts < 3:
+            await asyncio.sleep(0.01)
+        assert pipeline.spool is not None and pipeline.spool.unread == len(items) - 10
+        assert crawler.stats.get_value("articles/queued") == len(items)
+        outages[0].down = False
+        await pipeline.close_spider()
+
+    asyncio.run(run())
+    stored = rows(engine)
+    assert [row.url for row in stored] == [item.url for item in items[:-1]]
+    assert stored[0].body == "النص المعدل" and stored[0].version == 2  # the later copy came last
+    stats = crawler.stats.get_stats()
+    assert stats["articles/new"] == 30 and stats["articles/updated"] == 1
+    assert stats["storage/retries"] >= 3 and "articles/not_stored" not in stats
+    assert not list((tmp_path / "spool").rglob("*.jsonl"))
+    assert "The database is unavailable" in caplog.text and "Traceback" not in caplog.text
+    engine.dispose()
+
+
+def test_pipeline_spools_what_an_outage_keeps_and_the_next_run_stores_it_first(sqlite_url, tmp_path):
+    engine = prepare_database(sqlite_url)
+    settings = {"STORAGE_MAX_HELD": 4, "STORAGE_RETRY_DELAY": 0.01, "STORAGE_RETRY_MAX_WAIT": 0.2}
+    crawler, pipeline = pipeline_for(sqlite_url, 2, tmp_path, **settings)
+    page = b"<html>" + "صفحة ".encode() * 500 + b"</html>"
+    items = [
+        article(f"https://aawsat.com/a/{n}", body=f"نص {n}", fetched_url=f"https://aawsat.com/a/{n}",
+                http_status=200, http_etag=f'"e{n}"', fetched_at=datetime(2025, 1, 2, tzinfo=timezone.utc), raw=page)
+        for n in range(7)
+    ]
+    items.insert(3, RejectedPage(url="https://aawsat.com/a/x", reason="no_body", outlet="aawsat", raw=page))
+    run_pipeline(pipeline, items, with_outage([]))
+
+    stats = crawler.stats.get_stats()
+    assert stats["articles/not_stored"] == stats["articles/aawsat/not_stored"] == stats["storage/spooled"] == 8
+    spool = Path(stats["storage/spool_file"])
+    assert spool.is_file() and spool.parent.parent == tmp_path / "spool"
+    assert len(spool.read_text().splitlines()) == 8
+    assert rows(engine) == [] and stats["articles/queued"] == 0
+
+    # Any later run on the database stores them first, crawl state and raw page included.
+    later, pipeline = pipeline_for(sqlite_url, 2, tmp_path)
+    run_pipeline(pipeline, [article("https://aawsat.com/a/new", body="خبر جديد")])
+    assert [row.url for row in rows(engine)] == [item.url for item in items if isinstance(item, ArticleItem)] + [
+        "https://aawsat.com/a/new"]
+    assert rejects(engine)["https://aawsat.com/a/x"].raw_gzip == page
+    with engine.connect() as connection:
+        etags = connection.execute(text("SELECT etag FROM crawl_state ORDER BY url")).scalars().all()
+    assert etags == [f'"e{n}"' for n in range(7)]
+    counts = later.stats.get_stats()
+    assert (counts["spool/new"], counts["spool/rejected"], counts["articles/new"]) == (7, 1, 1)
+    assert not spool.exists()
+
+
+def test_pipeline_tells_a_refused_item_from_an_unavailable_database(sqlite_url, tmp_path):
+    engine = prepare_database(sqlite_url)
+    crawler, pipeline = pipeline_for(sqlite_url, 4, tmp_path, STORAGE_RETRY_DELAY=0.01)
+    items = [article(f"https://aawsat.com/a/{n}", body=f"نص {n}") for n in range(4)]
+    outages: list[Outage] = []
+    # Down for the first attempt, then up with one article it refuses.
+    run_pipeline(pipeline, items, with_outage(outages, down=1, refuse=frozenset({items[1].url})))
+
+    assert [row.url for row in rows(engine)] == [items[0].url, items[2].url, items[3].url]
+    assert rejects(engine)[items[1].url].reason == "storage_error"
+    stats = crawler.stats.get_stats()
+    assert stats["storage/retries"] == 1 and stats["articles/storage_errors"] == 1
+    assert (stats["articles/new"], stats["articles/rejected"]) == (3, 1) and "articles/not_stored" not in stats
+    engine.dispose()
+
+
+def test_unusable_database_closes_the_spider_with_one_line(tmp_path, caplog):
+    crawler, pipeline = pipeline_for(f"sqlite:///{tmp_path / 'file.txt' / 'news.db'}", 2, tmp_path)
+    (tmp_path / "file.txt").write_text("not a folder")
+
+    async def run():
+        with pytest.raises(CloseSpider) as closed:
+            await pipeline.open_spider()
+        await pipeline.close_spider()
+        return closed.value.reason
+
+    assert asyncio.run(run()) == "database_unavailable"
+    message = crawler.stats.get_value("storage/database_unavailable")
+    assert message.startswith("cannot use the database sqlite:///") and "unable to open database file" in message
+    assert "Traceback" not in caplog.text
