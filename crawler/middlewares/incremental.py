@@ -54,7 +54,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 
 from crawler.items import ArticleItem
-from db.session import database_url, prepare_database
+from db.session import cause, database_url, open_database
 from db.store import CrawlStateStore, KnownPage, utcnow
 from db.types import as_utc
 from pipelines.store import stats_outlet
@@ -105,9 +105,10 @@ def host_of(url: str) -> str:
 
 
 class IncrementalMiddleware:
-    def __init__(self, stats, database: str, skip_known: bool, batch_size: int):
+    def __init__(self, stats, database: str, skip_known: bool, batch_size: int, timeout: float = 30.0):
         self.stats = stats
         self.database = database
+        self.timeout = timeout
         self.skip_known = skip_known
         self.batch_size = max(1, batch_size)
         self._store: CrawlStateStore | None = None
@@ -126,7 +127,7 @@ class IncrementalMiddleware:
             raise NotConfigured
         middleware = cls(
             crawler.stats, database_url(settings), settings.getbool("INCREMENTAL_SKIP_KNOWN", True),
-            settings.getint("STORAGE_BATCH_SIZE", 100),
+            settings.getint("STORAGE_BATCH_SIZE", 100), settings.getfloat("DATABASE_TIMEOUT", 30.0),
         )
         crawler.signals.connect(middleware.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -145,11 +146,11 @@ class IncrementalMiddleware:
             return {}
         try:
             if self._store is None:
-                self._store = CrawlStateStore(prepare_database(self.database))
+                self._store = CrawlStateStore(open_database(self.database, self.timeout))
             pages = self._store.known_pages(host)
-        except Exception:
+        except Exception as error:
             # Without the state every article is fetched in full: slower, never wrong.
-            logger.exception("Could not read the crawl state; fetching every article page in full")
+            logger.warning("Could not read the crawl state (%s); fetching every article page in full", cause(error))
             self._unavailable = True
             return {}
         logger.debug("Crawl state of %s: %d known article pages", host, len(pages))
@@ -234,9 +235,10 @@ class IncrementalMiddleware:
             return
         try:
             self._store.record_unchanged(not_modified, skipped)
-        except Exception:
+        except Exception as error:
             # Only sighting times are lost; the next run checks these pages again.
-            logger.exception("Could not record %d unchanged article pages", len(not_modified) + len(skipped))
+            logger.warning("Could not record %d unchanged article pages: %s",
+                           len(not_modified) + len(skipped), cause(error))
 
     def spider_closed(self, spider, reason) -> None:
         self.flush()

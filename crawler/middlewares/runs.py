@@ -23,6 +23,12 @@ close, and at the next start:
   before the crash are known to crawl_state (written with them) and are
   skipped or asked for conditionally; the ones in the last unflushed batch
   are not, and are fetched again.
+
+A request counts as done in `requests.seen` as soon as it is made, before its
+article is stored. Pages the database did not take are spooled by the storage
+pipeline (and stored by the next run), so they are safe; if some could not even
+be spooled (`articles/storage_lost`), the scheduler forgets the seen requests
+of the job at its close, and the resumed job makes them again.
 """
 from __future__ import annotations
 
@@ -36,7 +42,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.job import job_dir
 from scrapy.utils.misc import load_object
 
-from db.session import database_url, prepare_database
+from db.session import DatabaseUnavailable, cause, database_url, open_database
 from db.store import CrawlRunLog, utcnow
 
 logger = logging.getLogger(__name__)
@@ -65,7 +71,9 @@ def run_errors(stats: dict) -> dict[str, int]:
     spider/<error>     exceptions raised in spider callbacks;
     discovery/<kind>   feeds, sitemaps or listings the spider could not read
                        (stat discovery/errors/<kind>, crawler/spiders/base.py);
-    storage_error, storage_lost   articles the database refused (see pipelines/store.py).
+    storage_error, storage_lost   articles the database refused, pages neither
+                       stored nor spooled (see pipelines/store.py);
+    not_stored         pages left in the spool (or lost) when the run ended.
     Requests dropped on purpose (robots.txt, skipped known articles, 304s) are not errors."""
     errors: dict[str, int] = {}
     for key, value in stats.items():
@@ -83,7 +91,8 @@ def run_errors(stats: dict) -> dict[str, int]:
             failed = value - stats.get(f"retry/reason_count/{path}", 0)
             if failed > 0:
                 errors[f"download/{path.rsplit('.', 1)[-1]}"] = failed
-    for key, reason in (("articles/storage_errors", "storage_error"), ("articles/storage_lost", "storage_lost")):
+    for key, reason in (("articles/storage_errors", "storage_error"), ("articles/storage_lost", "storage_lost"),
+                        ("articles/not_stored", "not_stored")):
         if stats.get(key):
             errors[reason] = stats[key]
     return errors
@@ -109,9 +118,10 @@ def is_ignore_request(path: str) -> bool:
 
 
 class CrawlRunRecorder:
-    def __init__(self, crawler, database: str):
+    def __init__(self, crawler, database: str, timeout: float = 30.0):
         self.crawler = crawler
         self.database = database
+        self.timeout = timeout
         self.log: CrawlRunLog | None = None
         self.run_id: int | None = None
 
@@ -119,18 +129,20 @@ class CrawlRunRecorder:
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("CRAWL_RUNS_ENABLED", True):
             raise NotConfigured
-        recorder = cls(crawler, database_url(crawler.settings))
+        recorder = cls(crawler, database_url(crawler.settings), crawler.settings.getfloat("DATABASE_TIMEOUT", 30.0))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
     def spider_opened(self, spider) -> None:
+        # The run log must not stop a crawl; an unusable database is reported by the storage pipeline.
         try:
-            self.log = CrawlRunLog(prepare_database(self.database))
+            self.log = CrawlRunLog(open_database(self.database, self.timeout))
             self.run_id = self.log.start(spider.name, utcnow(), job_dir(self.crawler.settings))
-        except Exception:
-            # The run log must not stop a crawl.
-            logger.exception("Could not record the start of the run in crawl_runs")
+        except DatabaseUnavailable as error:
+            logger.warning("Could not record the start of the run in crawl_runs: %s", error)
+        except Exception as error:
+            logger.warning("Could not record the start of the run in crawl_runs: %s", cause(error))
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.log is None or self.run_id is None:
@@ -141,8 +153,8 @@ class CrawlRunRecorder:
         try:
             self.log.finish(self.run_id, finished_at=utcnow(), finish_reason=reason, counters=counters,
                             errors=run_errors(stats), stats=stats)
-        except Exception:
-            logger.exception("Could not record the end of run %s in crawl_runs", self.run_id)
+        except Exception as error:
+            logger.warning("Could not record the end of run %s in crawl_runs: %s", self.run_id, cause(error))
         finally:
             self.log.engine.dispose()
 
@@ -160,8 +172,15 @@ class ResumableScheduler(Scheduler):
     def close(self, reason: str):
         result = super().close(reason)
         if self.dqdir:
-            # After the queue and the seen requests are saved (super().close).
-            Path(self.dqdir).parent.joinpath(CLOSE_RECORD).write_text(reason + "\n", encoding="utf-8")
+            # After the queue and the seen requests are saved (super().close), and
+            # after the item pipelines closed (the engine closes them first).
+            jobdir = Path(self.dqdir).parent
+            lost = self.crawler.stats.get_value("articles/storage_lost", 0)
+            if lost:
+                logger.warning("%d pages were neither stored nor spooled: forgetting the requests seen in %s, "
+                               "so the resumed job makes them again", lost, jobdir)
+                (jobdir / "requests.seen").unlink(missing_ok=True)
+            jobdir.joinpath(CLOSE_RECORD).write_text(reason + "\n", encoding="utf-8")
         return result
 
 
