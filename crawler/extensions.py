@@ -11,7 +11,8 @@ from twisted.internet import task
 
 class ProgressLine:
     """A one-line progress report on stderr while a run goes on: files or pages
-    read, articles stored, rejected. Rewritten in place on a terminal, one line
+    read, articles stored, queued for the database (held while it is
+    unavailable), rejected, and not stored (at the end). Rewritten in place on a terminal, one line
     every `PROGRESS_INTERVAL` seconds otherwise. Enabled by `PROGRESS_ENABLED`."""
 
     def __init__(self, stats, interval: float, stream=None):
@@ -36,10 +37,11 @@ class ProgressLine:
         get = self.stats.get_value
         stored = sum(get(f"articles/{k}", 0) for k in ("new", "updated", "unchanged"))
         seconds = time.monotonic() - self.started
+        not_stored = get("articles/not_stored", 0)
         return (
             f"read {get('response_received_count', 0)}/{get('replay/files', 0) or '?'} pages, "
-            f"stored {stored}, rejected {get('articles/rejected', 0)} "
-            f"({seconds:.0f} s)"
+            f"stored {stored}, queued {get('articles/queued', 0)}, rejected {get('articles/rejected', 0)}"
+            f"{f', not stored {not_stored}' if not_stored else ''} ({seconds:.0f} s)"
         )
 
     def report(self) -> None:

@@ -95,7 +95,11 @@ class NormalizationPipeline:
             return run_normalizers(self.normalizers, item)
         except RejectItem as exc:
             logger.warning("Rejected %s (%s): %s", item.input_ref or item.url, exc.reason, exc.detail)
-            return RejectedPage(
-                url=item.url, reason=exc.reason, detail=exc.detail,
-                input_ref=item.input_ref, outlet=item.outlet, raw=item.raw,
-            )
+            reason, detail = exc.reason, exc.detail
+        except Exception as exc:  # a normalizer bug must cost one page, and leave it counted and kept
+            logger.exception("Normalizer failed on %s", item.input_ref or item.url)
+            reason, detail = "normalize_error", f"{type(exc).__name__}: {exc}"
+        return RejectedPage(
+            url=item.url, reason=reason, detail=detail,
+            input_ref=item.input_ref, outlet=item.outlet, raw=item.raw,
+        )

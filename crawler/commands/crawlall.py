@@ -10,8 +10,9 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.conf import arglist_to_dict
 
+from crawler.commands import DATABASE_UNUSABLE, database_ready, database_unusable
 from crawler.outlets import all_outlets
-from crawler.summary import format_summary
+from crawler.summary import format_summary, storage_failed, storage_lines
 
 
 def merged_stats(all_stats: list[dict]) -> dict:
@@ -25,14 +26,17 @@ def merged_stats(all_stats: list[dict]) -> dict:
 
 
 def failed(stats: dict) -> str | None:
-    """Why a crawl counts as failed, or None: it did not finish normally, or a
-    callback raised (a bug, not a bad page: those are rejected pages)."""
+    """Why a crawl counts as failed, or None: it did not finish normally, a
+    callback raised (a bug, not a bad page: those are rejected pages), or the
+    database did not take all its pages."""
     reason = stats.get("finish_reason")
     if reason != "finished":
         return f"finish reason {reason or 'unknown'}"
     errors = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/") and isinstance(v, int))
     if errors:
         return f"{errors} spider exceptions"
+    if storage_failed(stats):
+        return "pages not stored"
     return None
 
 
@@ -50,9 +54,10 @@ class Command(ScrapyCommand):
             "Run the spider of every outlet described in crawler/outlets (not the generic "
             "one) at the same time in one process, into the database of DATABASE_URL. Then "
             "print the summary table of `scrapy replay`: new / updated / unchanged / "
-            "rejected articles per outlet. Exit status 1 if a spider failed to start, did "
-            "not finish normally or raised errors. -a NAME=VALUE goes to every spider "
-            "(e.g. -a since=2024-11-01)."
+            "rejected / not stored articles per outlet. Exit status 2 if the database cannot "
+            "be used (checked first); 1 if a spider failed to start, did not finish normally, "
+            "raised errors or left pages not stored (spooled for the next run). -a NAME=VALUE "
+            "goes to every spider (e.g. -a since=2024-11-01)."
         )
 
     def add_options(self, parser):
@@ -72,6 +77,9 @@ class Command(ScrapyCommand):
             raise UsageError("crawlall takes no arguments")
         if self.crawler_process is None:
             raise UsageError("no crawler process")
+        if not database_ready(self.settings):
+            self.exitcode = DATABASE_UNUSABLE
+            return
         # One job directory per spider: a shared one would mix their queues.
         jobdir = self.settings.get("JOBDIR")
         crawlers = {}
@@ -87,11 +95,17 @@ class Command(ScrapyCommand):
 
         # A spider that could not start (bad arguments, broken settings) has no stats.
         all_stats = {name: c.stats.get_stats() for name, c in crawlers.items() if c.spider is not None}
+        if any(database_unusable(stats) for stats in all_stats.values()):
+            self.exitcode = DATABASE_UNUSABLE
+            return
         print(format_summary(merged_stats(list(all_stats.values()))))
         problems = {name: failed(all_stats[name]) if name in all_stats else "did not start" for name in crawlers}
         for name, why in problems.items():
             if why:
                 print(f"{name}: failed ({why})")
+        for name, stats in all_stats.items():
+            for line in storage_lines(stats):
+                print(f"{name}: {line}")
         if self.crawler_process.bootstrap_failed or any(problems.values()):
             self.exitcode = 1
         sys.stdout.flush()

@@ -10,8 +10,9 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.commands import DATABASE_UNUSABLE, database_ready, database_unusable
 from crawler.replay import ReplaySpider
-from crawler.summary import format_summary, outlet_counts
+from crawler.summary import STORED, format_summary, storage_failed, storage_lines, totals
 
 
 class Command(ScrapyCommand):
@@ -34,7 +35,9 @@ class Command(ScrapyCommand):
             "archives of crawls (each HTML 200 response of an article URL counts as a page; "
             "other records are skipped); default: seeds/. The database is DATABASE_URL "
             "(environment or setting), by default a SQLite file under data/. Exit status 0 "
-            "only if every file (every WARC page) was stored."
+            "only if every file (every WARC page) was stored; 1 if some were rejected or not "
+            "stored (the database was unavailable: they are spooled for the next run); 2 if "
+            "the database cannot be used."
         )
 
     def add_options(self, parser):
@@ -53,24 +56,38 @@ class Command(ScrapyCommand):
     def run(self, args, opts):
         if self.crawler_process is None:
             raise UsageError("no crawler process")
+        if not database_ready(self.settings):
+            self.exitcode = DATABASE_UNUSABLE
+            return
         started = datetime.now(timezone.utc)
         crawler = self.crawler_process.create_crawler(ReplaySpider)
         self.crawler_process.crawl(crawler, paths=args or ["seeds"])
         self.crawler_process.start()
         stats = crawler.stats.get_stats()
+        if database_unusable(stats):
+            self.exitcode = DATABASE_UNUSABLE
+            return
 
         print(format_summary(stats))
-        if opts.list:
+        counts = totals(stats)
+        if opts.list and not counts["not_stored"]:
             from db.session import database_url
             from crawler.listing import format_stored_since
 
             print(format_stored_since(database_url(crawler.settings), started))
         files = stats.get("replay/files", 0)
-        stored = sum(row[k] for row in outlet_counts(stats).values() for k in ("new", "updated", "unchanged"))
+        stored = sum(counts[k] for k in STORED)
         if stats.get("replay/warc_files"):
             print(warc_line(stats))
-        print(f"{files} files read, {stored} stored, {stats.get('articles/rejected', 0)} rejected")
-        if self.crawler_process.bootstrap_failed or stats.get("articles/rejected", 0) or stored != files:
+        line = f"{files} files read, {stored} stored, {counts['rejected']} rejected"
+        print(line + (f", {counts['not_stored']} not stored" if counts["not_stored"] else ""))
+        for line in storage_lines(stats):
+            print(line)
+        # Every page is in one column; anything else is a bug to see, not to hide.
+        unaccounted = files - stored - counts["rejected"] - counts["not_stored"]
+        if unaccounted:
+            print(f"{unaccounted} files not accounted for: see the log")
+        if self.crawler_process.bootstrap_failed or counts["rejected"] or unaccounted or storage_failed(stats):
             self.exitcode = 1
         sys.stdout.flush()
 
