@@ -72,7 +72,7 @@ def in_process(files: list[Path]) -> dict[str, datetime | None]:
 
     from crawler import settings as project_settings
     from crawler.inputs import UnreadableInput
-    from crawler.pages import HTML, read_saved_page
+    from crawler.pages import HTML, NotAnArticle, read_saved_page
     from pipelines.base import RejectItem, build_normalizers, run_normalizers
 
     settings = Settings()
@@ -81,8 +81,8 @@ def in_process(files: list[Path]) -> dict[str, datetime | None]:
     stored = {}
     for file in files:
         try:
-            item = run_normalizers(normalizers, read_saved_page(file.read_bytes(), file.as_uri(), HTML))
-        except (UnreadableInput, RejectItem):
+            item = run_normalizers(normalizers, read_saved_page(file.read_bytes(), file.as_uri(), HTML, articles_only=True))
+        except (UnreadableInput, NotAnArticle, RejectItem):
             continue
         stored[file.name] = item.published_at
     return stored

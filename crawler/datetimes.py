@@ -92,6 +92,9 @@ _DATE_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
     r"(?<![\d.:])(?P<d>\d{1,2})[-/.](?P<mo>\d{1,2})[-/.](?P<y>\d{4})(?!\d)",  # 19/11/2024, day first
 )]
 _DAY_FIRST = _DATE_PATTERNS[-1]
+# `31.10.23` as German and other European date lines write it: two-digit
+# months and days between dots only (`1.2.3` and `10/11/12` stay unread).
+_SHORT_YEAR = re.compile(r"(?<![\d.:/])(?P<d>[0-3]\d)\.(?P<mo>[01]\d)\.(?P<y>\d\d)(?![\d.:/])")
 _HIJRI_MARK = r"\s*(?:هـ|ه\b|هجري|هجرية|للهجرة)"
 _HIJRI_PATTERNS = [re.compile(p) for p in (
     rf"(?<![\d:.])(?P<d>\d{{1,2}}){_SEP}(?:{_alternatives('m', HIJRI_MONTH_NAMES)}){_SEP}(?P<y>1[34]\d\d)(?!\d)(?:{_HIJRI_MARK})?",
@@ -347,17 +350,20 @@ def _relative(text: str, relative_base: datetime | None) -> DateReading | None:
 
 
 def read_date(text: str | None, *, relative_base: datetime | None = None,
-              explicit_only: bool = False, month_first: bool = False) -> DateReading | None:
+              explicit_only: bool = False, month_first: bool = False, short_year: bool = False) -> DateReading | None:
     """The first explicit date in `text` (see the module docstring), else
     (unless `explicit_only`) a date dateparser reads, relative ones resolved
     against `relative_base`; None if there is none or its year is out of range.
-    `month_first`: `11/01/2021` is November 1 (pages in US English)."""
+    `month_first`: `11/01/2021` is November 1 (pages in US English);
+    `short_year`: `31.10.23` is read (a date line's form, not prose's)."""
     text = prepare(text) if text else ""
     if not text:
         return None
     # An explicit date is final: when it is invalid dateparser must not guess another.
     if _find(_DATE_PATTERNS, text) or _find(_HIJRI_PATTERNS, text):
         reading = _explicit(text, month_first)
+    elif short_year and (match := _SHORT_YEAR.search(text)):
+        reading = _reading(text, match, 2000 + int(match["y"]), int(match["mo"]), int(match["d"]), "gregorian")
     elif explicit_only:
         return None
     else:

@@ -166,3 +166,32 @@ def test_an_update_line_is_the_modification_not_the_publication():
 def test_json_ld_with_comments_around_its_values(script):
     published, _, _ = dates(page(head=f'<script type="application/ld+json">{script}</script>'))
     assert published == utc(2024, 11, 19, 7, 30)
+
+
+def test_a_date_line_with_a_two_digit_year():
+    after = '<div class="article-meta">Von: Björn Jahner | 31.10.23</div>'
+    assert dates(page(after=after, lang="de"))[0] == utc(2023, 10, 31)
+
+
+def test_a_date_header_above_the_post_in_an_outer_container():
+    # Blogger: <h2 class="date-header"> heads the day's posts, the post's <h3> below it.
+    html = page().replace("<main><article><header>", '<main><div class="date-outer"><h2 class="date-header">'
+                          '<span>Samstag, 5. Oktober 2013</span></h2><div class="date-posts"><article><header>')
+    html = html.replace("</article>", "</article></div></div>", 1)
+    assert dates(html)[0] == utc(2013, 10, 5)
+
+
+def test_a_site_prefixed_publication_meta_and_rdfa_markup():
+    assert dates(page(head='<meta name="sw-pubdate" content="2021-11-19">'))[0] == utc(2021, 11, 19)
+    after = '<span property="schema:datePublished" content="2022-01-28T12:45:46+00:00"></span>'
+    assert dates(page(after=after))[0] == utc(2022, 1, 28, 12, 45, 46)
+
+
+def test_a_date_line_ending_with_a_full_stop_is_still_a_date_line():
+    after = '<p><em>Stand des Artikels: 26. Februar 2020, 12:30 Uhr.</em></p>'
+    assert dates(page(after=after, lang="de"))[0] == utc(2020, 2, 26)
+
+
+def test_the_og_url_gives_the_url_day_when_the_page_url_does_not():
+    head = '<meta property="og:url" content="https://site.example/2022/01/02/story">'
+    assert dates(page(head=head), "https://site.example/story?id=1")[0] == utc(2022, 1, 2)

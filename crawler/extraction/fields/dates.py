@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 from htmldate import find_date
 from lxml import etree
 
-from crawler.datetimes import DateReading, read_date, with_zone
+from crawler.datetimes import DateReading, prepare, read_date, with_zone
 from crawler.extraction.fields.title import headline_element
 from crawler.extraction.page import ParsedPage, clean, element_text, first_text, types_of
 
@@ -90,6 +90,7 @@ _TEXT_BEFORE_HEADLINE = 200
 _PROSE_WORDS = 20
 _BYLINE_WORDS = 14
 _BLOCKS = {"p", "li", "td", "blockquote", "dd"}
+_PUBLICATION_NAME = re.compile(r"[.-](?:pub(?:lish(?:ed)?)?\.?date|published\.?time|publication\.?date)$")
 _SCRIPT_PUBLISHED = re.compile(
     r'["\']?(?:datePublished|published_?[aA]t|publish(?:ed)?_?[dD]ate|publication_?[dD]ate|firstPublished(?:At)?)'
     r'["\']?\s*:\s*["\'](?P<value>\d{4}-\d\d-\d\d[T ][\d:.]+(?:Z|[+-]\d\d:?\d\d)?)["\']'
@@ -159,7 +160,7 @@ def _published(page: ParsedPage, metas, byline: _Byline, canonical_url: str | No
     the most precise reading of it (a structured time with its offset)."""
     structured = _structured(page, metas, "datePublished", _SPECIFIC_PUBLISHED_METAS)
     printed = byline.published()
-    in_url = _url_date(canonical_url) or _url_date(page.url)
+    in_url = _url_date(canonical_url) or _url_date(page.meta("og:url")) or _url_date(page.url)
     generic = None if structured or printed else _from_metas(metas, _GENERIC_PUBLISHED_METAS)
     ranked = [found for found in (in_url, printed, structured, generic) if found]
     if not ranked:
@@ -187,9 +188,9 @@ def _corroborated(page: ParsedPage, canonical_url: str | None) -> _Found | None:
     return lines.get(date.fromisoformat(day)) if day else None
 
 
-def _read(raw: str | None, source: str, month_first: bool = False) -> _Found | None:
+def _read(raw: str | None, source: str, month_first: bool = False, short_year: bool = False) -> _Found | None:
     raw = clean(raw)
-    reading = read_date(raw, explicit_only=True, month_first=month_first) if raw else None
+    reading = read_date(raw, explicit_only=True, month_first=month_first, short_year=short_year) if raw else None
     return _Found(raw, reading, source) if reading else None
 
 
@@ -202,9 +203,15 @@ def _structured(page: ParsedPage, metas: dict[str, list[str]], prop: str, names:
     if found:
         return found
     found = _from_metas(metas, names)
-    if found:
+    if found or prop != "datePublished":
         return found
-    return (_marked_element(page) or _script_data_date(page)) if prop == "datePublished" else None
+    return _from_metas(metas, _publication_named(metas)) or _marked_element(page) or _script_data_date(page)
+
+
+def _publication_named(metas: dict[str, list[str]]) -> tuple[str, ...]:
+    """Meta names of a site's own publication date (`sw-pubdate`,
+    `cms.publish_date`), the same words behind a prefix."""
+    return tuple(name for name in metas if _PUBLICATION_NAME.search(name))
 
 
 def _script_data_date(page: ParsedPage) -> _Found | None:
@@ -253,9 +260,11 @@ def _metas_by_name(page: ParsedPage) -> dict[str, list[str]]:
 
 def _marked_element(page: ParsedPage) -> _Found | None:
     """An element the markup marks as the publication date: `itemprop=
-    datePublished`, `<time pubdate>`, hAtom `<abbr class="published">`."""
+    datePublished`, `<time pubdate>`, hAtom `<abbr class="published">`, RDFa
+    `property="schema:datePublished"`."""
     for element in page.tree.xpath(
-            "//*[@itemprop='datePublished'] | //time[@pubdate] | //abbr[contains(@class, 'published')]"):
+            "//*[@itemprop='datePublished'] | //time[@pubdate] | //abbr[contains(@class, 'published')]"
+            " | //*[not(self::meta)][contains(@property, 'datePublished') or contains(@property, 'dateCreated')]"):
         # The markup names it; only its place in a list of other stories can make it another's date.
         if _is_foreign(element, chrome=False):
             continue
@@ -325,8 +334,8 @@ class _Byline:
         for node, text, label in _segments_near(heading):
             # A `<time>` of the byline says its date in its attribute too.
             found = _read(node.get("datetime"), "time") if node.tag == "time" else None
-            found = found or _read(text, "byline", _writes_month_first(self.page))
-            if found is None or _is_sentence(text):
+            found = found or _read(text, "byline", _writes_month_first(self.page), short_year=True)
+            if found is None or (found.source == "byline" and _is_sentence(text, found)):
                 continue
             if _MODIFIED_LABEL.search(label):
                 modified = modified or found
@@ -351,9 +360,9 @@ def _byline_time(heading) -> _Found | None:
 
 
 def _segments_near(heading):
-    """(element, text, label) of the short text pieces after the headline until the
-    body's prose begins (then those just before it, within its container),
-    nearest first; the label is the text just before a piece (`آخر تحديث:`,
+    """(element, text, label) of the short text pieces after the headline
+    until the body's prose begins, then of those just before it, nearest
+    first; the label is the text just before a piece (`آخر تحديث:`,
     `Published on`)."""
     shared = frozenset(heading.iterancestors())
     after, used, previous, prose = [], 0, "", 0
@@ -367,32 +376,45 @@ def _segments_near(heading):
             after.append((node, text, previous))
         previous = text
     yield from after
-    container = heading.getparent()
-    while container is not None and len(element_text(container)) - len(element_text(heading)) < 40:
-        container = container.getparent()
-    if container is None:
-        return
-    before, used = [], 0
-    for node in container.iter():
-        if node is heading:
-            break
-        if node in shared or not isinstance(node.tag, str):
-            continue
-        text = _WHITESPACE.sub(" ", node.text or "").strip()
-        if text and len(text.split()) <= _BYLINE_WORDS and not _is_foreign(node, shared):
-            before.append((node, text))
-    for node, text in reversed(before):
+    used = 0
+    for node, text in _texts_before(heading):
         used += len(text)
         if used > _TEXT_BEFORE_HEADLINE:
             break
-        yield node, text, ""
+        if len(text.split()) <= _BYLINE_WORDS and not _in_prose(node) and not _is_foreign(node, shared):
+            yield node, text, ""
 
 
-def _is_sentence(text: str) -> bool:
+def _texts_before(heading):
+    """(element, text) of the text nodes before the headline, nearest first."""
+    node = heading
+    while node is not None and node.tag != "body":
+        for sibling in node.itersiblings(preceding=True):
+            if sibling.tail and sibling.tail.strip():
+                yield sibling.getparent(), _WHITESPACE.sub(" ", sibling.tail).strip()
+            pieces = []
+            for element in sibling.iter():
+                if not isinstance(element.tag, str):
+                    continue
+                if element.text and element.text.strip():
+                    pieces.append((element, _WHITESPACE.sub(" ", element.text).strip()))
+                if element is not sibling and element.tail and element.tail.strip():
+                    pieces.append((element.getparent(), _WHITESPACE.sub(" ", element.tail).strip()))
+            yield from reversed(pieces)
+        node = node.getparent()
+        if node is not None and node.text and node.text.strip():
+            yield node, _WHITESPACE.sub(" ", node.text).strip()
+
+
+def _is_sentence(text: str, found: _Found) -> bool:
     """A sentence that mentions a date (`وكان الوزيران قد التقيا في 12 مايو
-    2023.`), not a date line: it ends like a sentence and has words besides
-    the date."""
-    return text.rstrip().endswith((".", "!", "?", "؟")) and len(_NOT_DATE_WORDS.findall(text)) >= 5
+    2023.`), not a date line (`Stand des Artikels: 26. Februar 2020, 12:30
+    Uhr.`): it ends like a sentence and has words besides the date."""
+    if not text.rstrip().endswith((".", "!", "?", "؟")):
+        return False
+    prepared = prepare(text)
+    rest = prepared[:found.reading.start] + prepared[found.reading.end:]
+    return len(_NOT_DATE_WORDS.findall(rest)) >= 5
 
 
 def _in_prose(node) -> bool:
