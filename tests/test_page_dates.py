@@ -174,11 +174,23 @@ def test_a_date_line_with_a_two_digit_year():
 
 
 def test_a_date_header_above_the_post_in_an_outer_container():
-    # Blogger: <h2 class="date-header"> heads the day's posts, the post's <h3> below it.
-    html = page().replace("<main><article><header>", '<main><div class="date-outer"><h2 class="date-header">'
-                          '<span>Samstag, 5. Oktober 2013</span></h2><div class="date-posts"><article><header>')
-    html = html.replace("</article>", "</article></div></div>", 1)
+    # Blogger: <h2 class="date-header"> heads the day's posts, each post's <h3> below it.
+    body = "".join(f"<p>فقرة {n} من نص التدوينة الطويلة التي تتناول رحلة الكاتب إلى المدينة القديمة"
+                   f" وما رآه فيها من أسواق ومساجد وحدائق.</p>" for n in range(3))
+    html = f"""<html lang="ar"><head><title>رحلة إلى المدينة القديمة</title></head><body>
+<div class="header-outer"><div class="today">الثلاثاء 3 ديسمبر 2024</div><h1 class="title">مدونة الرحلات</h1></div>
+<div class="main-inner"><div class="blog-posts hfeed"><div class="date-outer">
+<h2 class="date-header"><span>السبت، 5 أكتوبر 2013</span></h2>
+<div class="date-posts"><div class="post-outer"><div class="post hentry">
+<h3 class="post-title entry-title">رحلة إلى المدينة القديمة</h3>
+<div class="post-body entry-content">{body}</div></div></div></div></div></div></div></body></html>"""
     assert dates(html)[0] == utc(2013, 10, 5)
+
+
+def test_the_site_header_date_above_the_article_is_not_its_date():
+    html = page().replace("<main>", '<header class="site-header"><div class="today-date">'
+                          '<time datetime="2025-01-27">الاثنين 27 يناير 2025</time></div></header><main>')
+    assert dates(html)[0] is None
 
 
 def test_a_site_prefixed_publication_meta_and_rdfa_markup():

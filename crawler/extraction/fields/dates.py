@@ -65,7 +65,7 @@ _OTHER_STORIES = re.compile(
 )
 _PAGE_CHROME = re.compile(
     r"(?:^|[\s_-])(?:footer|navbar|navtop|topbar|menu|weather|prayer|breaking|newsletter|also|share|social|"
-    r"cookie|modal|advert|banner)",
+    r"cookie|modal|advert|banner|site-?header|masthead|today|current-?date)",
     re.IGNORECASE,
 )
 # Words that label a date as an update, not the publication.
@@ -90,6 +90,9 @@ _TEXT_BEFORE_HEADLINE = 200
 _PROSE_WORDS = 20
 _BYLINE_WORDS = 14
 _BLOCKS = {"p", "li", "td", "blockquote", "dd"}
+# The site's own header above the article, which shows today's date.
+_SITE_HEADER_TAGS = {"header", "nav", "aside", "footer"}
+_SITE_HEADER = re.compile(r"(?:^|[\s_-])(?:site-?header|masthead|banner|top-?bar|today|current-?date)", re.IGNORECASE)
 _PUBLICATION_NAME = re.compile(r"[.-](?:pub(?:lish(?:ed)?)?\.?date|published\.?time|publication\.?date)$")
 _SCRIPT_PUBLISHED = re.compile(
     r'["\']?(?:datePublished|published_?[aA]t|publish(?:ed)?_?[dD]ate|publication_?[dD]ate|firstPublished(?:At)?)'
@@ -285,6 +288,8 @@ def _is_foreign(element, stop=frozenset(), chrome: bool = True) -> bool:
             return False
         if node.tag in _OTHER_STORY_TAGS or (chrome and node.tag in _CHROME_TAGS):
             return True
+        if chrome and node.tag == "header" and not any(a.tag in ("article", "main") for a in node.iterancestors()):
+            return True  # the site's header, with today's date
         names = f"{node.get('class') or ''} {node.get('id') or ''}"
         if names.strip() and (_OTHER_STORIES.search(names) or (chrome and _PAGE_CHROME.search(names))):
             return True
@@ -386,12 +391,16 @@ def _segments_near(heading):
 
 
 def _texts_before(heading):
-    """(element, text) of the text nodes before the headline, nearest first."""
+    """(element, text) of the text nodes before the headline, nearest first,
+    within its `<article>` or `<main>` and outside the site's header (where
+    today's date stands)."""
     node = heading
-    while node is not None and node.tag != "body":
+    while node is not None and node.tag not in ("body", "article", "main"):
         for sibling in node.itersiblings(preceding=True):
             if sibling.tail and sibling.tail.strip():
                 yield sibling.getparent(), _WHITESPACE.sub(" ", sibling.tail).strip()
+            if sibling.tag in _SITE_HEADER_TAGS or _SITE_HEADER.search(f"{sibling.get('class') or ''} {sibling.get('id') or ''}"):
+                continue
             pieces = []
             for element in sibling.iter():
                 if not isinstance(element.tag, str):
