@@ -63,12 +63,21 @@ class PostgresServer:
             shutil.chown(self.sockets, PG_USER)
         self.run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust",
                  "-E", "UTF8", "--no-locale", "--no-sync")
+        self.start_server()
+
+    def start_server(self) -> None:
+        """Start the initialized server (again, after a stop)."""
         options = f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
         self.run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "server.log"),
                  "-o", options, "-w", "start")
 
-    def stop(self) -> None:
-        self.run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        """`immediate` is an outage: connections cut, no clean shutdown."""
+        self.run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def is_running(self) -> bool:
+        command = [*self.as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"]
+        return subprocess.run(command, capture_output=True, timeout=30).returncode == 0
 
     def create_database(self, name: str) -> str:
         admin = f"postgresql://{self.user}@127.0.0.1:{self.port}/postgres"
