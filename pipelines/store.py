@@ -214,7 +214,11 @@ class StoragePipeline:
         self.closing = True
         self._closing.set()
         self._wake.set()
-        await self._task
+        try:
+            await self._task
+        except Exception:
+            # A bug in the writer: what it still holds is spooled all the same.
+            logger.exception("The storage writer failed")
         self._spool_the_rest()
         self.engine.dispose()
 
