@@ -99,7 +99,7 @@ class BatchWriter:
             result.stored = list(zip(articles, self.store.write_articles(articles)))
         except Exception as error:
             if is_unavailable(error):
-                return result.stop(entries, error)
+                return self._outage(result, entries, error)
             logger.warning("Storing a batch of %d articles failed (%s); storing them one by one",
                            len(articles), cause(error))
             result.split = True
@@ -108,7 +108,7 @@ class BatchWriter:
                     [status] = self.store.write_articles([item])
                 except Exception as error:
                     if is_unavailable(error):
-                        return result.stop(articles[index:] + rejects, error)
+                        return self._outage(result, articles[index:] + rejects, error)
                     logger.error("Could not store %s: %s: %s", item.url, type(error).__name__, cause(error))
                     result.refused += 1
                     rejects.append(RejectedPage(
@@ -121,13 +121,13 @@ class BatchWriter:
             self.store.write_rejects(rejects)
         except Exception as error:
             if is_unavailable(error):
-                return result.stop(rejects, error)
+                return self._outage(result, rejects, error)
             for index, page in enumerate(rejects):
                 try:
                     self.store.write_rejects([page])
                 except Exception as error:
                     if is_unavailable(error):
-                        return result.stop(rejects[index:], error)
+                        return self._outage(result, rejects[index:], error)
                     logger.error("Could not record the rejected page %s; it is lost for retries: %s",
                                  page.url or page.input_ref, cause(error))
                     result.lost.append(page)
@@ -136,6 +136,11 @@ class BatchWriter:
         else:
             result.rejected = rejects
         return result
+
+    def _outage(self, result: BatchResult, remaining: list[Entry], error: BaseException) -> BatchResult:
+        # The next attempt opens new connections rather than reusing broken ones.
+        self.store.engine.dispose()
+        return result.stop(remaining, error)
 
 
 class StoragePipeline:

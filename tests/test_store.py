@@ -292,6 +292,7 @@ class Outage:
 
     def __init__(self, store: ArticleStore, down: bool | int = True, refuse: frozenset = frozenset()):
         self.store, self.down, self.refuse = store, down, refuse
+        self.engine = store.engine
         self.attempts = 0
 
     def _fail_if_down(self) -> None:
