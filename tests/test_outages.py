@@ -21,6 +21,7 @@ from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 from sqlalchemy.exc import DBAPIError
 
+from crawler.extensions import ProgressLine
 from crawler.middlewares.runs import CLOSE_RECORD, ResumableScheduler
 from db.session import prepare_database
 from tests.conftest import free_port
@@ -210,6 +211,18 @@ def test_jobdir_forgets_its_seen_requests_when_pages_were_neither_stored_nor_spo
         scheduler.close("shutdown")
         assert (jobdir / "requests.seen").exists() == (not lost)
         assert (jobdir / CLOSE_RECORD).read_text().strip() == "shutdown"
+
+
+def test_progress_line_counts_the_pages_queued_for_the_database():
+    crawler = get_crawler(Spider)
+    stats = crawler.stats
+    for key, value in {"response_received_count": 120, "replay/files": 300, "articles/new": 80,
+                       "articles/unchanged": 20, "articles/queued": 15, "articles/rejected": 5}.items():
+        stats.set_value(key, value)
+    line = ProgressLine(stats, 1.0).line()
+    assert line.startswith("read 120/300 pages, stored 100, queued 15, rejected 5 (")
+    stats.set_value("articles/not_stored", 15)
+    assert ", rejected 5, not stored 15 (" in ProgressLine(stats, 1.0).line()
 
 
 # --- a locked SQLite file ------------------------------------------------------------------

@@ -20,6 +20,11 @@ class Refuse(Normalizer):
         raise RejectItem("refused", "always")
 
 
+class Broken(Normalizer):
+    def normalize(self, item):
+        raise ZeroDivisionError("a bug")
+
+
 def settings(**overrides) -> Settings:
     s = Settings()
     s.setmodule(project_settings, priority="project")
@@ -52,6 +57,13 @@ def test_pipeline_turns_a_rejection_into_a_rejected_page_with_the_raw_input():
     result = pipeline.process_item(item)
     assert isinstance(result, RejectedPage)
     assert (result.reason, result.detail, result.raw) == ("refused", "always", b"raw bytes")
+
+
+def test_a_normalizer_bug_rejects_its_page_instead_of_dropping_it():
+    pipeline = NormalizationPipeline([Broken()], stats=None)
+    result = pipeline.process_item(ArticleItem(url="file:///x.txt", input_ref="file:///x.txt", raw=b"raw"))
+    assert isinstance(result, RejectedPage)
+    assert (result.reason, result.detail, result.raw) == ("normalize_error", "ZeroDivisionError: a bug", b"raw")
 
 
 def test_validation_rejects_empty_body_and_keeps_untitled_articles():

@@ -20,6 +20,7 @@ from crawler.items import ArticleItem, RejectedPage
 from db.models import Article, OutletRow, RejectedPageRow
 from db.session import prepare_database
 from db.store import ArticleStore, split_list
+from pipelines.spool import SpoolFile, claim_earlier, spool_directory
 from pipelines.store import StoragePipeline
 
 GULF = timezone(timedelta(hours=4))
@@ -417,3 +418,25 @@ def test_unusable_database_closes_the_spider_with_one_line(tmp_path, caplog):
     message = crawler.stats.get_value("storage/database_unavailable")
     assert message.startswith("cannot use the database sqlite:///") and "unable to open database file" in message
     assert "Traceback" not in caplog.text
+
+
+def test_spool_files_round_trip_and_only_ended_runs_are_claimed(tmp_path):
+    directory = spool_directory(tmp_path, "postgresql+psycopg://crawler:s3cret@db.example/news")
+    assert directory.parent == tmp_path and "s3cret" not in directory.name
+    assert directory == spool_directory(tmp_path, "postgresql+psycopg://crawler:other@db.example/news")
+    item = article("https://aawsat.com/a/1", fetched_at=datetime(2025, 1, 2, 3, 4, tzinfo=GULF), raw=b"\x00<html>",
+                   authors=["أحمد"], http_etag='"e1"')
+    page = RejectedPage(url="file:///x.txt", reason="no_body", raw=None)
+    live = SpoolFile.create(directory, "run-1")
+    live.append(item)
+    assert list(claim_earlier(directory)) == []  # held by a run still going
+    assert live.read(5) == [item]
+    live.append(page)
+    assert live.close_with([item]) == live.path  # the older held item first, then the unread one
+
+    [ended] = claim_earlier(directory)
+    assert ended.unread == 2
+    entries = ended.read(5)
+    assert entries == [item, page] and entries[0].raw == item.raw and entries[0].fetched_at == item.fetched_at
+    ended.discard()
+    assert list(directory.iterdir()) == []
