@@ -56,7 +56,8 @@ def spool_directory(base: Path, url: str) -> Path:
     return base / re.sub(r"[^A-Za-z0-9._-]+", "_", f"{label}-{digest}")
 
 
-def spool_name(spider: str) -> str:
+def new_spool_name(spider: str) -> str:
+    """A file name of its own for a run: spider, UTC time, process, serial."""
     moment = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return f"{spider}-{moment}-{os.getpid()}-{next(_serials)}"
 

@@ -54,7 +54,7 @@ from db.session import (
     DatabaseUnavailable, cause, database_url, is_unavailable, open_database, printable_url, project_root,
 )
 from db.store import ArticleStore
-from pipelines.spool import SpoolFile, claim_earlier, spool_directory, spool_name
+from pipelines.spool import SpoolFile, claim_earlier, new_spool_name, spool_directory
 
 logger = logging.getLogger(__name__)
 
@@ -145,15 +145,16 @@ class BatchWriter:
 
 class StoragePipeline:
     def __init__(self, url: str, batch_size: int, stats, *, timeout: float = 30.0, max_held: int = 1000,
-                 spool_dir: Path | None = None, spool_name: str = "run", retry_delay: float = 1.0,
+                 spool_dir: str | Path | None = None, spool_name: str | None = None, retry_delay: float = 1.0,
                  retry_delay_max: float = 30.0, retry_max_wait: float = 300.0):
         self.url = url
         self.stats = stats
         self.batch_size = max(1, batch_size)
         self.timeout = timeout
         self.max_held = max(self.batch_size, max_held)
-        self.spool_dir = spool_directory(spool_dir or project_root() / "data" / "spool", url)
-        self.spool_name = spool_name
+        # A relative folder is taken from the project, like the default database.
+        self.spool_dir = spool_directory(project_root() / (spool_dir or "data/spool"), url)
+        self.spool_name = spool_name or new_spool_name("run")
         self.retry_delay = retry_delay
         self.retry_delay_max = retry_delay_max
         self.retry_max_wait = retry_max_wait
@@ -174,13 +175,12 @@ class StoragePipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        spool_dir = Path(settings.get("STORAGE_SPOOL_DIR") or "data/spool")
         return cls(
             database_url(settings), settings.getint("STORAGE_BATCH_SIZE", 100), crawler.stats,
             timeout=settings.getfloat("DATABASE_TIMEOUT", 30.0),
             max_held=settings.getint("STORAGE_MAX_HELD", 1000),
-            spool_dir=spool_dir if spool_dir.is_absolute() else project_root() / spool_dir,
-            spool_name=spool_name(crawler.spidercls.name or "run"),
+            spool_dir=settings.get("STORAGE_SPOOL_DIR"),
+            spool_name=new_spool_name(crawler.spidercls.name or "run"),
             retry_delay=settings.getfloat("STORAGE_RETRY_DELAY", 1.0),
             retry_delay_max=settings.getfloat("STORAGE_RETRY_DELAY_MAX", 30.0),
             retry_max_wait=settings.getfloat("STORAGE_RETRY_MAX_WAIT", 300.0),

@@ -335,9 +335,11 @@ def test_pipeline_retries_through_an_outage_in_order_and_spools_beyond_its_bound
         for item in items:
             pipeline.process_item(item)
             await asyncio.sleep(0)
-        while outages[0].attempts < 3:
+        while outages[0].attempts < 3 or pipeline.in_flight:
             await asyncio.sleep(0.01)
-        assert pipeline.spool is not None and pipeline.spool.unread == len(items) - 10
+        # At the bound (which a failed batch put back may pass), the rest in the spool.
+        assert pipeline.spool is not None and pipeline.spool.unread >= len(items) - 10 - 5
+        assert len(pipeline.held) + pipeline.spool.unread == len(items)
         assert crawler.stats.get_value("articles/queued") == len(items)
         outages[0].down = False
         await pipeline.close_spider()
