@@ -135,7 +135,9 @@ class CrawlRunRecorder:
         return recorder
 
     def spider_opened(self, spider) -> None:
-        # The run log must not stop a crawl; an unusable database is reported by the storage pipeline.
+        # The run log must not stop a crawl.
+        if self.crawler.stats.get_value("storage/database_unavailable"):
+            return  # the storage pipeline said why, and the spider closes
         try:
             self.log = CrawlRunLog(open_database(self.database, self.timeout))
             self.run_id = self.log.start(spider.name, utcnow(), job_dir(self.crawler.settings))
