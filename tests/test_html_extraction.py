@@ -257,3 +257,14 @@ def test_an_article_inside_noscript_or_a_button_is_still_read(wrapper):
             f"</{wrapper}><button>شارك</button></body></html>")
     item = extract_html(html.encode("utf-8"), "https://example.org/a/3")
     assert item.body and item.body.count("فقرة") == 6 and "شارك" not in item.body
+
+
+def test_the_date_line_and_the_site_header_stay_out_of_the_body():
+    text = "".join(f"<p>فقرة {n} من نص الخبر الطويل الذي يتناول المحادثات بين الوزيرين في العاصمة.</p>" for n in range(4))
+    html = ('<html lang="ar"><head><title>خبر</title></head><body>'
+            '<header><div class="top">الإثنين 14 أفريل 2025</div><div class="weather">تونس 22°</div></header>'
+            '<div class="story"><h1>خبر</h1><p class="meta">نشرت في: 12 أكتوبر 2025 - آخر تحديث: 12/10/2025 11:45</p>'
+            f'{text}</div></body></html>')
+    item = extract_html(html.encode("utf-8"), "https://example.org/a/4")
+    assert item.body.startswith("فقرة 0")
+    assert "أفريل" not in item.body and "22°" not in item.body and "آخر تحديث" not in item.body

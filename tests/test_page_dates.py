@@ -207,3 +207,39 @@ def test_a_date_line_ending_with_a_full_stop_is_still_a_date_line():
 def test_the_og_url_gives_the_url_day_when_the_page_url_does_not():
     head = '<meta property="og:url" content="https://site.example/2022/01/02/story">'
     assert dates(page(head=head), "https://site.example/story?id=1")[0] == utc(2022, 1, 2)
+
+
+def test_a_div_built_site_header_date_is_neither_a_date_nor_above_the_metadata():
+    header = '<div class="header"><div class="header-date">الثلاثاء 14 أكتوبر 2025</div></div>'
+    body = "".join(f"<p>فقرة {n} من نص الخبر الطويل الذي يتناول المحادثات بين الوزيرين وما دار فيها"
+                   f" من نقاش حول الملفات الإقليمية.</p>" for n in range(3))
+    article = f'<div class="story"><h1>وزيرا خارجية روسيا والصين يبحثان الأزمة الأوكرانية</h1><div>{body}</div></div>'
+    meta = '<meta property="article:published_time" content="2025-10-12T07:20:07Z">'
+    html = f'<html lang="ar"><head><title>خبر</title>{{}}</head><body>{header}{article}</body></html>'
+    assert dates(html.format(meta))[0] == utc(2025, 10, 12, 7, 20, 7)
+    # Only "منذ ساعتين" on a saved page: no base to resolve it, and the header's date is not the article's.
+    relative = article.replace("</h1>", '</h1><span class="time">منذ ساعتين</span>')
+    assert dates(f'<html lang="ar"><head><title>خبر</title></head><body>{header}{relative}</body></html>')[0] is None
+
+
+def test_drupal_rdfa_date_attribute_wins_over_its_month_first_text():
+    after = ('<div class="submitted"><span property="dc:date dc:created" content="2025-10-12T15:30:00+03:00">'
+             'الأحد, 10/12/2025 - 15:30</span></div>')
+    assert dates(page(after=after))[0] == utc(2025, 10, 12, 12, 30)
+
+
+def test_a_utc_label_on_a_time_printed_with_its_zone_takes_the_printed_zone():
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2025-10-12T10:15:00Z",'
+            ' "dateModified": "2025-10-12T11:00:00Z"}</script>')
+    after = '<div class="date">12 أكتوبر 2025 - 10:15 ص بتوقيت مكة</div>'
+    published, modified, warnings = dates(page(head=head, after=after))
+    assert (published, modified) == (utc(2025, 10, 12, 7, 15), utc(2025, 10, 12, 8, 0))
+    assert "utc_label_on_local_time" in warnings
+
+
+def test_a_utc_label_corrected_on_the_publication_is_corrected_on_the_modification_too():
+    head = ('<meta property="article:published_time" content="2024-11-19T13:20:00Z">'
+            '<meta property="article:modified_time" content="2024-11-19T15:05:00Z">')
+    after = '<div class="article-date">الثلاثاء 19 نوفمبر 2024 13:20</div>'
+    published, modified, _ = dates(page(head=head, after=after), "https://aawsat.com/العالم/5084567-x")
+    assert (published, modified) == (utc(2024, 11, 19, 10, 20), utc(2024, 11, 19, 12, 5))

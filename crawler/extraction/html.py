@@ -62,6 +62,8 @@ _NOT_TEXT = etree.XPath(
     "//head | //script | //style | //svg | //template | //nav | //footer | //aside"
     " | //iframe | //select | //input | //link | //meta"
     " | //noscript[string-length(normalize-space(.)) < 200] | //button[string-length(normalize-space(.)) < 200]"
+    # the site's header (today's date, weather), not the article's
+    " | //header[not(ancestor::article or ancestor::main)][not(.//h1)]"
 )
 
 
@@ -154,6 +156,9 @@ def _main_text(page: ParsedPage, title: str | None, subtitle: str | None,
     ):
         paragraphs = declared
     paragraphs = authors.without_byline(paragraphs, byline)
+    # A date line above the text (`نشر في: ... - آخر تحديث: ...`) is not text.
+    while paragraphs[:1] and dates.is_date_line(paragraphs[0]):
+        paragraphs.pop(0)
     # The headline and subtitle printed above the text are not part of the
     # body, nor is the headline repeated further down (print footers), nor a
     # line that is only the section's name (a category label).

@@ -65,7 +65,7 @@ _OTHER_STORIES = re.compile(
 )
 _PAGE_CHROME = re.compile(
     r"(?:^|[\s_-])(?:footer|navbar|navtop|topbar|menu|weather|prayer|breaking|newsletter|also|share|social|"
-    r"cookie|modal|advert|banner|site-?header|masthead|today|current-?date)",
+    r"cookie|modal|advert|banner|site-?header|masthead|today|current-?date)|(?:^|\s)header(?:$|[\s_-])",
     re.IGNORECASE,
 )
 # Words that label a date as an update, not the publication.
@@ -76,10 +76,17 @@ _MODIFIED_LABEL = re.compile(
 )
 _WHITESPACE = re.compile(r"\s+")
 # Elements whose names say they hold a date or a byline.
+_REGEXP = {"re": "http://exslt.org/regular-expressions"}
+_MARKED_DATES = etree.XPath(
+    "//*[@itemprop='datePublished'] | //time[@pubdate] | //abbr[contains(@class, 'published')]"
+    " | //*[not(self::meta)][re:test(@property,"
+    " '(^|\\s)(schema:|dc:|dcterms:)?(datePublished|dateCreated|date|created|issued)(\\s|$)')]",
+    namespaces=_REGEXP,
+)
 _DATE_LINES = etree.XPath(
     "//*[self::div or self::span or self::p or self::time or self::small or self::li or self::ul]"
     "[re:test(concat(@class, ' ', @id), 'date|time|publi|posted|submitted|meta|byline|author|info', 'i')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"},
+    namespaces=_REGEXP,
 )
 # How much text around the headline the byline may use.
 _TEXT_AFTER_HEADLINE = 600
@@ -90,6 +97,9 @@ _TEXT_BEFORE_HEADLINE = 200
 _PROSE_WORDS = 20
 _BYLINE_WORDS = 14
 _BLOCKS = {"p", "li", "td", "blockquote", "dd"}
+_BODY_PARAGRAPH = etree.XPath(".//p[string-length(normalize-space(.)) > 150]")
+# The label a text piece before the headline gets: it ranks below the metadata.
+_BEFORE = "\x00before"
 # The site's own header above the article, which shows today's date.
 _SITE_HEADER_TAGS = {"header", "nav", "aside", "footer"}
 _SITE_HEADER = re.compile(r"(?:^|[\s_-])(?:site-?header|masthead|banner|top-?bar|today|current-?date)", re.IGNORECASE)
@@ -133,19 +143,25 @@ def page_dates(page: ParsedPage, title: str | None, canonical_url: str | None, z
     modified = _structured(page, metas, "dateModified", _MODIFIED_METAS) or byline.modified()
     zone = zone or _page_zone(published, modified)
 
+    relabel = None
     if published is not None:
         reading = published.reading
-        if zone is not None and reading.offset == timedelta() and published.source != "url":
-            printed = byline.published()
-            if printed is not None and _same_wall_clock(reading, printed.reading):
-                reading = with_zone(reading, zone.utcoffset(reading.local) or timedelta())
+        printed = byline.published()
+        if reading.offset == timedelta() and published.source != "url" and printed is not None:
+            relabel = _true_offset(reading, printed.reading, zone)
+            if relabel is not None:
+                reading = with_zone(reading, relabel)
                 result.warnings.append("utc_label_on_local_time")
         result.published_at, result.published_raw = reading.to_utc(zone), published.raw
         result.published_source = published.source
         if reading.has_time and not reading.zone_known and zone is None:
             result.warnings.append("published_timezone_unknown")
     if modified is not None:
-        result.modified_at, result.modified_raw = modified.reading.to_utc(zone), modified.raw
+        reading = modified.reading
+        if (relabel is not None and reading.offset == timedelta()
+                and modified.source.split(":")[0] == published.source.split(":")[0]):
+            reading = with_zone(reading, relabel)  # the same template labels both the same wrong way
+        result.modified_at, result.modified_raw = reading.to_utc(zone), modified.raw
     if result.published_at and result.modified_at and result.modified_at < result.published_at:
         if result.modified_at.date() != result.published_at.date() or modified.reading.has_time:
             result.modified_at = None
@@ -157,7 +173,8 @@ def _published(page: ParsedPage, metas, byline: _Byline, canonical_url: str | No
     """The publication date. When the sources disagree on the day, the day
     in the URL (minted once, when the article was first published) wins, then
     the date printed in the byline (what the outlet tells its readers), then
-    the structured metadata (which CMSs refill on republication): measured on
+    the structured metadata (which CMSs refill on republication), then a date
+    printed above the headline: measured on
     real pages (bench/dates.py), each of them beats the next in most
     disagreements. The generic `date` metas come last. The winning day keeps
     the most precise reading of it (a structured time with its offset)."""
@@ -165,7 +182,10 @@ def _published(page: ParsedPage, metas, byline: _Byline, canonical_url: str | No
     printed = byline.published()
     in_url = _url_date(canonical_url) or _url_date(page.meta("og:url")) or _url_date(page.url)
     generic = None if structured or printed else _from_metas(metas, _GENERIC_PUBLISHED_METAS)
-    ranked = [found for found in (in_url, printed, structured, generic) if found]
+    # A date printed before the headline may be the site's, not the article's.
+    before = printed is not None and printed.source == "byline before headline"
+    ranked = [found for found in (in_url, None if before else printed, structured, printed if before else None, generic)
+              if found]
     if not ranked:
         return _corroborated(page, canonical_url)
     day = ranked[0].reading.day
@@ -264,10 +284,8 @@ def _metas_by_name(page: ParsedPage) -> dict[str, list[str]]:
 def _marked_element(page: ParsedPage) -> _Found | None:
     """An element the markup marks as the publication date: `itemprop=
     datePublished`, `<time pubdate>`, hAtom `<abbr class="published">`, RDFa
-    `property="schema:datePublished"`."""
-    for element in page.tree.xpath(
-            "//*[@itemprop='datePublished'] | //time[@pubdate] | //abbr[contains(@class, 'published')]"
-            " | //*[not(self::meta)][contains(@property, 'datePublished') or contains(@property, 'dateCreated')]"):
+    `property="schema:datePublished"` or Drupal's `dc:date dc:created`."""
+    for element in _MARKED_DATES(page.tree):
         # The markup names it; only its place in a list of other stories can make it another's date.
         if _is_foreign(element, chrome=False):
             continue
@@ -337,9 +355,12 @@ class _Byline:
         time = _byline_time(heading)
         published, modified = (_Found(time.raw, time.reading, "time") if time else None), None
         for node, text, label in _segments_near(heading):
-            # A `<time>` of the byline says its date in its attribute too.
-            found = _read(node.get("datetime"), "time") if node.tag == "time" else None
+            # A `<time>` of the byline (or an RDFa element) says its date in
+            # an attribute too, which wins over its text (`10/12/2025`).
+            found = _read(node.get("datetime") or node.get("content"), "time") if node is not None else None
             found = found or _read(text, "byline", _writes_month_first(self.page), short_year=True)
+            if found is not None and label == _BEFORE:
+                found.source, label = "byline before headline", ""
             if found is None or (found.source == "byline" and _is_sentence(text, found)):
                 continue
             if _MODIFIED_LABEL.search(label):
@@ -387,15 +408,17 @@ def _segments_near(heading):
         if used > _TEXT_BEFORE_HEADLINE:
             break
         if len(text.split()) <= _BYLINE_WORDS and not _in_prose(node) and not _is_foreign(node, shared):
-            yield node, text, ""
+            yield node, text, _BEFORE
 
 
 def _texts_before(heading):
     """(element, text) of the text nodes before the headline, nearest first,
-    within its `<article>` or `<main>` and outside the site's header (where
-    today's date stands)."""
+    within the block that holds the article (its `<article>` or `<main>`, or
+    the first container of the headline that holds a paragraph of the body)
+    and outside the site's header (where today's date stands)."""
     node = heading
-    while node is not None and node.tag not in ("body", "article", "main"):
+    while node is not None and node.tag not in ("body", "article", "main") and (
+            node is heading or not _BODY_PARAGRAPH(node)):
         for sibling in node.itersiblings(preceding=True):
             if sibling.tail and sibling.tail.strip():
                 yield sibling.getparent(), _WHITESPACE.sub(" ", sibling.tail).strip()
@@ -413,6 +436,15 @@ def _texts_before(heading):
         node = node.getparent()
         if node is not None and node.text and node.text.strip():
             yield node, _WHITESPACE.sub(" ", node.text).strip()
+
+
+def is_date_line(text: str) -> bool:
+    """A short line that states a date (`نشر في: 12 أكتوبر 2025 - آخر تحديث:
+    ...`, `Samstag, 19. Juli 2014`), not a sentence that mentions one."""
+    if len(text.split()) > _BYLINE_WORDS:
+        return False
+    found = _read(text, "line", short_year=True)
+    return found is not None and not _is_sentence(text, found)
 
 
 def _is_sentence(text: str, found: _Found) -> bool:
@@ -477,7 +509,19 @@ def _page_zone(*found: _Found | None) -> tzinfo | None:
     return None
 
 
-def _same_wall_clock(labelled: DateReading, printed: DateReading) -> bool:
-    """Same day and time of day to the minute, the printed one with no offset."""
-    return (printed.has_time and not printed.zone_known and labelled.local.replace(second=0) ==
-            printed.local.replace(second=0))
+def _true_offset(labelled: DateReading, printed: DateReading, zone: tzinfo | None) -> timedelta | None:
+    """The offset of a time labelled UTC (`Z`) that the byline prints as the
+    same wall-clock time in another zone: the one printed beside it
+    (`10:15 ص بتوقيت مكة`), else the outlet's or page's zone. None when the
+    label may be right."""
+    if not printed.has_time or labelled.local.replace(second=0) != printed.local.replace(second=0):
+        return None
+    if printed.zone_known:
+        offset = printed.offset if printed.offset is not None else printed.zone.utcoffset(printed.local)
+    elif zone is not None:
+        offset = zone.utcoffset(labelled.local)
+    else:
+        return None
+    return offset or None
+
+
