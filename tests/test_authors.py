@@ -215,6 +215,25 @@ SITE = Site(["الأفق الدولي", "صحيفة الخليج", "Hespress"], 
     ("د. عبد الله بن محمد آل الشيخ", ["د. عبد الله بن محمد آل الشيخ"]),
     ("هسبريس - مصطفى شاكري", ["مصطفى شاكري"]),
     ("محمد علي (m.ali@example.org)", ["محمد علي"]),
+    # Labels of several people: the writers, not the photographer or translator.
+    ("كتب: نهى محمود تصوير: أحمد سمير", ["نهى محمود"]),
+    ("إعداد: منى سعيد تحرير: خالد يوسف", ["منى سعيد", "خالد يوسف"]),
+    ("كتب: محمد علي - ترجمة: سامي علي", ["محمد علي"]),
+    ("By Jane Doe; Photos by John Smith", ["Jane Doe"]),
+    ("By Mike Wuerthele and Malcolm Owen | Monday, November 18", ["Mike Wuerthele", "Malcolm Owen"]),
+    # Job titles go; honorifics printed with the name stay.
+    ("الكاتب الصحفي عادل حمودة", ["عادل حمودة"]),
+    ("الكاتب والمحلل السياسي عادل حمودة", ["عادل حمودة"]),
+    ("بقلم: الإعلامي أحمد موسى", ["أحمد موسى"]),
+    ("الزميلة منى سعيد", ["منى سعيد"]),
+    ("مراسلنا في بيروت نادين الأسعد", ["نادين الأسعد"]),
+    ("الدكتور محمد علي", ["الدكتور محمد علي"]),
+    ("بقلم: الشيخ صالح الفوزان", ["الشيخ صالح الفوزان"]),
+    ("المهندس هاني يوسف", ["المهندس هاني يوسف"]),
+    ("بقلم: أ.د. محمد عبدالله", ["أ.د. محمد عبدالله"]),
+    # A place or the outlet beside a full name.
+    ("دبي - سعود العنزي", ["سعود العنزي"]),
+    ("Hespress - سعود العنزي", ["سعود العنزي"]),
 ])
 def test_byline_wording_gives_the_names(line, names):
     assert parse(line, SITE).names == names
@@ -236,6 +255,11 @@ def test_datelines_and_agencies_are_credits(line, credits):
 @pytest.mark.parametrize("line", [
     "Admin", "editor", "فريق التحرير", "محرر الموقع", "mohamed_ali", "https://example.org/author/ali",
     "ali@example.org", "Hespress", "صحيفة الخليج", "الخليج", "كتب الرئيس على منصته",
+    # Desks and labels.
+    "متابعات", "خاص", "القاهرة - خاص", "الموقع", "قسم الأخبار", "المحرر", "فريق التحرير", "News Desk", "HNN Staff",
+    "By", "بقلم", "الصحفي",
+    # Other crafts.
+    "تصوير: أحمد سمير", "تصوير أحمد سمير", "ترجمة: سامي علي", "Photo by John Smith",
 ])
 def test_not_names(line):
     assert parse(line, SITE).names == []

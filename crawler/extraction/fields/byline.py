@@ -6,6 +6,24 @@ A byline is `<prefix> <parts>`: `بقلم: ...`, `كتب - ... - القاهرة`
 agency or an outlet as a name, and only names are authors. A part naming
 several people (`أحمد علي، منى سعيد و خالد يوسف`) gives each of them.
 
+A byline block may credit several people, each after a label (`كتب: ...
+تصوير: ...`, `إعداد: ... تحرير: ...`): a label followed by a colon or a dash
+starts a new segment wherever it stands. The writers' labels (the prefixes:
+كتب، بقلم، إعداد، تحرير، حوار، تقرير ...) give authors; the labels of other
+crafts (`OTHER_CREDIT_LABELS`: the photographer `تصوير`, the translator
+`ترجمة`, design, graphics, video) do not: the text's authors are who wrote
+it, and a translated article's author is its writer, not its translator.
+Their segment gives no name and no credit (`تصوير: رويترز` is the picture's
+agency, not the text's).
+
+A job title in front of a name is no part of it (`الكاتب الصحفي عادل
+حمودة`, `مراسلنا في بيروت نادين الأسعد`: `JOB_TITLES`); an honorific or a
+degree printed with the name is (`د.`، `الدكتور`، `الشيخ`، `المهندس`،
+`الأستاذ`, `اللواء`): it is how the outlet prints the person's name, and
+telling the two apart in a name is not a byline's job. Desk signatures
+(`متابعات`، `خاص`، `الموقع`، `فريق التحرير`، `قسم الأخبار`, `staff`) are
+nobody.
+
 Agencies are recognized by the credits normalizer's own list
 (`pipelines.credits.agency_of`). The agencies and outlets a line names are its
 credits (`القاهرة - رويترز` -> رويترز), for that normalizer; a line that names
@@ -15,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from crawler.extraction.page import clean, unique
@@ -33,6 +52,26 @@ STRICT_PREFIXES = (
 )
 # `مراسل الجزيرة نت: ...`, `من مراسلنا في بيروت - ...`: a few words may name the outlet.
 REPORTER_PREFIXES = ("مراسل", "مراسلة", "مراسلنا", "مراسلتنا")
+# Labels of the crafts other than writing: their names are not the text's authors.
+OTHER_CREDIT_LABELS = (
+    "تصوير", "عدسة", "ترجمة", "تصميم", "جرافيك", "إنفوجراف", "انفوجراف", "إنفوجرافيك", "رسوم", "رسم", "فيديو",
+    "مونتاج", "إخراج", "تدقيق", "تدقيق لغوي", "مراجعة", "Photo", "Photos", "Photography", "Translation",
+    "Video", "Graphics", "Illustration",
+)
+# ... the same in English with `by` (`Photo by ...`): no colon needed.
+OTHER_CREDIT_BY = ("Photo by", "Photos by", "Photography by", "Translated by", "Video by", "Graphics by",
+                   "Illustration by", "Illustrations by")
+# Job titles printed before a name (`الكاتب الصحفي عادل حمودة`,
+# `الإعلامي أحمد موسى`), with the words that qualify them (`المحلل السياسي`).
+JOB_TITLES = (
+    "الكاتب", "الكاتبة", "الصحفي", "الصحفية", "الصحافي", "الصحافية", "الإعلامي", "الإعلامية", "الزميل",
+    "الزميلة", "مراسلنا", "مراسلتنا", "المراسل", "المراسلة", "المحرر", "المحررة", "المدون", "المدونة",
+    "الأديب", "الأديبة", "الشاعر", "الشاعرة", "الروائي", "الروائية", "المحلل", "المحللة", "الباحث",
+    "الباحثة", "الناقد", "الناقدة",
+)
+TITLE_QUALIFIERS = ("الصحفي", "الصحفية", "الصحافي", "الصحافية", "الإعلامي", "الإعلامية", "السياسي",
+                    "السياسية", "الاقتصادي", "الاقتصادية", "الرياضي", "الرياضية", "العسكري", "العسكرية",
+                    "الكبير", "الكبيرة")
 # A part that starts with one of these (or ends with one: `Staff Writer`) is
 # the writer's role, not a name.
 ROLE_WORDS = (
@@ -40,18 +79,23 @@ ROLE_WORDS = (
     "مراسل", "مراسلة", "محلل", "محللة", "باحث", "باحثة", "أستاذ", "أستاذة", "رئيس", "رئيسة",
     "مدير", "مديرة", "خبير", "خبيرة", "مستشار", "مستشارة", "مدون", "مدونة", "كبير",
     "journalist", "reporter", "correspondent", "editor", "writer", "columnist", "analyst",
-    "contributor", "senior", "chief",
+    "contributor", "senior", "chief", "staff", "desk", "newsdesk", "team", "newsroom",
 )
 # Accounts and desks that sign articles without being anyone.
 NOT_PEOPLE = (
     "admin", "administrator", "editor", "webmaster", "staff", "guest", "user", "unknown", "anonymous",
     "newsroom", "editorial", "desk", "المحرر", "محرر", "التحرير", "الإدارة", "الادارة", "زائر",
     "غير معروف", "مجهول", "مشرف", "المشرف", "no author", "follow", "edit", "share", "published",
-    "تابع", "تابعونا", "شارك", "مشاركة", "تعديل",
+    "تابع", "تابعونا", "شارك", "مشاركة", "تعديل", "newsdesk",
+    # The days of a date printed beside the name (`... | Monday, November 18`).
+    "السبت", "الأحد", "الاثنين", "الإثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday",
 )
 # First words of a desk's signature: `فريق التحرير`, `محرر الموقع`, `Editorial team`.
+# Desk labels too: `متابعات` (roundup), `خاص` (exclusive), `الموقع` (the site).
 DESK_WORDS = ("admin", "editor", "editorial", "staff", "team", "فريق", "هيئة", "أسرة", "قسم", "إدارة",
-              "ادارة", "محرر", "المحرر", "مدير", "وحدة")
+              "ادارة", "محرر", "المحرر", "مدير", "وحدة", "مكتب", "ديسك", "الديسك", "متابعات", "متابعة",
+              "خاص", "حصري", "رصد", "تقارير", "ترجمات", "الموقع", "الأخبار", "أخبار", "محليات")
 # Words around an outlet's name that do not change which outlet it is.
 OUTLET_WORDS = ("موقع", "صحيفة", "جريدة", "بوابة", "مجلة", "قناة", "شبكة", "تلفزيون", "راديو", "إذاعة")
 OUTLET_SUFFIXES = ("نت", "net", "online", "أونلاين", "اونلاين")
@@ -87,6 +131,17 @@ _PREFIX = re.compile(
     rf"(?:\s+[^\s:：\-–—ـ|]+){{0,3}}?){_SEP})",
     re.IGNORECASE,
 )
+# A label inside a byline, where a segment starts (`كتب: ... تصوير: ...`).
+_SEGMENT = re.compile(
+    rf"(?<![^\s|｜•·،,؛;(\[])(?:{phrase_pattern(OTHER_CREDIT_LABELS + LOOSE_PREFIXES + STRICT_PREFIXES)}{_SEP}"
+    rf"|{phrase_pattern(OTHER_CREDIT_BY)}\s)",
+    re.IGNORECASE,
+)
+_OTHER_CREDIT = re.compile(
+    rf"^\s*(?:{phrase_pattern(OTHER_CREDIT_LABELS)}(?:{_SEP}|\s)|{phrase_pattern(OTHER_CREDIT_BY)}\s)", re.IGNORECASE)
+_TITLE_START = re.compile(rf"^(?:من\s+)?{phrase_pattern(JOB_TITLES + REPORTER_PREFIXES)}\s")
+# `مراسلنا في بيروت ...`, `مراسل الجزيرة في القاهرة ...`: up to the place.
+_REPORTER_IN = re.compile(rf"^(?:من\s+)?{phrase_pattern(REPORTER_PREFIXES)}(?:\s+\S+){{0,3}}?\s+(?:في|من)\s+")
 # Between a name and a place, role, agency or outlet.
 _PARTS = re.compile(
     r"\s*[|｜•·:：()\[\]+]\s*|\s+/\s+|\s+[-–—ـ]+\s*|\s*[-–—ـ]+\s+|[–—]|(?<=[\u0600-\u06ff])-(?=[\u0600-\u06ff])"
@@ -103,13 +158,21 @@ _LOGIN = re.compile(r"[a-z0-9._-]+")
 _NAME_CHARS = re.compile(r"[^\W\d_](?:[^\W\d_]|[\u064b-\u065f\u0670\s.'’-])*")
 _EDGE_PUNCT = " \t:：-–—ـ|،,.;؛"
 
-_PLACE_KEYS = {fold_for_search(p) for p in PLACES}
-_ROLE_KEYS = {fold_for_search(r) for r in ROLE_WORDS}
-_NOT_PEOPLE_KEYS = {fold_for_search(n) for n in NOT_PEOPLE}
-_DESK_KEYS = {fold_for_search(w) for w in DESK_WORDS}
-_OUTLET_WORD_KEYS = {fold_for_search(w) for w in OUTLET_WORDS}
-_OUTLET_SUFFIX_KEYS = {fold_for_search(w) for w in OUTLET_SUFFIXES}
-_WAW_KEYS = {fold_for_search(n) for n in WAW_NAMES}
+# Bylines repeat across pages (the same names, places, desks): each text is
+# folded and looked up once.
+_fold = lru_cache(maxsize=16384)(fold_for_search)
+_outlet_named = lru_cache(maxsize=4096)(by_source_name)
+_PLACE_KEYS = {_fold(p) for p in PLACES}
+_ROLE_KEYS = {_fold(r) for r in ROLE_WORDS}
+_NOT_PEOPLE_KEYS = {_fold(n) for n in NOT_PEOPLE}
+_DESK_KEYS = {_fold(w) for w in DESK_WORDS}
+_OUTLET_WORD_KEYS = {_fold(w) for w in OUTLET_WORDS}
+_OUTLET_SUFFIX_KEYS = {_fold(w) for w in OUTLET_SUFFIXES}
+_WAW_KEYS = {_fold(n) for n in WAW_NAMES}
+_TITLE_KEYS = {_fold(t) for t in JOB_TITLES}
+_LABEL_KEYS = {_fold(t) for t in (*LOOSE_PREFIXES, *STRICT_PREFIXES, *REPORTER_PREFIXES, *OTHER_CREDIT_LABELS,
+                                  *OTHER_CREDIT_BY)}
+_QUALIFIER_KEYS = {_fold(t) for t in TITLE_QUALIFIERS}
 
 
 @dataclass
@@ -134,7 +197,7 @@ class Site:
         latin = re.sub(r"[\s.\-_]", "", text.lower())
         if len(latin) >= 4 and _LOGIN.fullmatch(latin) and latin in self.host.replace("-", ""):
             return True
-        return by_source_name(text) is not None
+        return _outlet_named(text) is not None
 
 
 @dataclass
@@ -172,10 +235,62 @@ def byline_head(line: str) -> str:
 
 
 def parse(text: str, site: Site) -> Parsed:
-    """The names, credits and place of a byline or a declared author."""
+    """The names, credits and place of a byline or a declared author, read
+    segment by segment (`كتب: ... تصوير: ...`); a segment of another craft
+    (`تصوير: ...`) gives nothing."""
     text = clean(_ADDRESS.sub(" ", text or ""))
-    text = strip_prefix(text).strip(_EDGE_PUNCT)
-    parts = [p.strip(_EDGE_PUNCT) for p in _PARTS.split(text)]
+    starts = [m.start() for m in _SEGMENT.finditer(text) if m.start() > 0]
+    if not starts:
+        return Parsed([]) if _OTHER_CREDIT.match(text) else _parse_segment(text, site)
+    parsed = Parsed([])
+    for start, end in zip([0, *starts], [*starts, len(text)]):
+        segment = text[start:end]
+        if _OTHER_CREDIT.match(segment):
+            continue
+        one = _parse_segment(segment, site)
+        parsed.names = unique(parsed.names + one.names)
+        parsed.credits += one.credits
+        parsed.place = parsed.place or one.place
+    return parsed
+
+
+def parse_lines(lines: list[str], site: Site) -> Parsed:
+    """A byline block printed on several lines. A line opening with a
+    writer's label (`بقلم`, `By`, `كتب:`, a job title) gives the names; one
+    opening with another craft's label (`تصوير:`) gives nothing; a label
+    alone on its line labels the next (`بواسطة` / `خالد منصور`). Where a
+    writer's label stands, the unlabelled lines are what surrounds it (a
+    date's label, a comment link, a sponsor's note) and give only their
+    credits and place (`By ...` / `Associated Press`); else they are the parts
+    of one byline (`أحمد علي` / `منى سعيد`, `Anna Menin` / `Share`)."""
+    if len(lines) == 1:
+        return parse(lines[0], site)
+    labelled, plain = [], []
+    label = ""
+    for line in lines:
+        if label:
+            line, label = f"{label} {line}", ""
+        elif _fold(line) in _LABEL_KEYS:
+            label = line
+            continue
+        if _OTHER_CREDIT.match(line):
+            continue
+        (labelled if _PREFIX.match(line) or _TITLE_START.match(line) else plain).append(line)
+    if not labelled:
+        return parse(" | ".join(plain), site)
+    parsed = Parsed([])
+    for line in labelled + plain:
+        one = parse(line, site)
+        if line in labelled:
+            parsed.names = unique(parsed.names + one.names)
+        parsed.credits += one.credits
+        parsed.place = parsed.place or one.place
+    return parsed
+
+
+def _parse_segment(text: str, site: Site) -> Parsed:
+    text = strip_prefix(text.strip(_EDGE_PUNCT)).strip(_EDGE_PUNCT)
+    parts = [_without_title(p.strip(_EDGE_PUNCT)) for p in _PARTS.split(text)]
     kinds = [(part, _kind(part, site)) for part in parts if part]
     parsed = Parsed([], [part for part, kind in kinds if kind in ("agency", "outlet")],
                     any(kind == "place" for _, kind in kinds))
@@ -184,7 +299,7 @@ def parse(text: str, site: Site) -> Parsed:
         if kind != "name":
             continue
         filed = _FILED_FROM.search(part)
-        if filed and fold_for_search(filed.group(1)) in _PLACE_KEYS:
+        if filed and _fold(filed.group(1)) in _PLACE_KEYS:
             part, parsed.place = part[:filed.start()], True  # `محمد علي من القاهرة`
         if _is_sentence(part):
             continue
@@ -200,18 +315,41 @@ def parse(text: str, site: Site) -> Parsed:
 
 
 def is_name(name: str, site: Site) -> bool:
-    key = fold_for_search(name)
+    key = _fold(name)
     words = key.split()
     return (
         0 < len(words) <= MAX_NAME_WORDS
         and bool(_NAME_CHARS.fullmatch(name))
         and not (_LOGIN.fullmatch(name) and " " not in name)  # a login, `mohamed_ali`
         and not _is_sentence(name)
-        and key not in _NOT_PEOPLE_KEYS and words[0] not in _DESK_KEYS
+        and key not in _NOT_PEOPLE_KEYS and key not in _LABEL_KEYS and words[0] not in _DESK_KEYS
         and words[0] not in _ROLE_KEYS and words[-1] not in _ROLE_KEYS and key not in _PLACE_KEYS
         and not _DOMAIN.search(name)
         and not agency_of(name) and not site.is_outlet(name)
     )
+
+
+def _without_title(part: str) -> str:
+    """The part without the job title before the name (`الكاتب الصحفي عادل
+    حمودة`, `مراسلنا في بيروت نادين الأسعد`); a title alone stays (a role)."""
+    if not _TITLE_START.match(part):
+        return part
+    words = part.split()
+    filed = _REPORTER_IN.match(part)
+    if filed:
+        rest = part[filed.end():].split()
+        for size in (2, 1):
+            if len(rest) > size and _fold(" ".join(rest[:size])) in _PLACE_KEYS:
+                return " ".join(rest[size:])
+    count = 0
+    while count < len(words) - 1:
+        key = _fold(words[count])
+        if count and key.startswith("و"):
+            key = key[1:]  # `الكاتب والمحلل السياسي`
+        if not (key in _TITLE_KEYS or count and key in _QUALIFIER_KEYS):
+            break
+        count += 1
+    return " ".join(words[count:]) if count else part
 
 
 def _without_trailing_agency(name: str, credits: list[str]) -> str:
@@ -238,7 +376,7 @@ def _kind(part: str, site: Site) -> str:
         return "agency"
     if _QUOTED.match(part) or (" " not in part and _DOMAIN.search(part)) or site.is_outlet(part):
         return "outlet"
-    key = fold_for_search(part)
+    key = _fold(part)
     if key in _PLACE_KEYS:
         return "place"
     if not key or key.split()[0] in _ROLE_KEYS:
@@ -256,7 +394,7 @@ def _split_names(part: str) -> list[str]:
         for i in range(2, len(words) - 1):
             word = words[i]
             if (i - start >= 2 and word.startswith("و") and len(word) > 3
-                    and fold_for_search(word) not in _WAW_KEYS):
+                    and _fold(word) not in _WAW_KEYS):
                 names.append(" ".join(words[start:i]))
                 words[i] = word[1:]
                 start = i
@@ -265,7 +403,7 @@ def _split_names(part: str) -> list[str]:
 
 
 def _outlet_key(text: str) -> str:
-    words = fold_for_search(text).split()
+    words = _fold(text).split()
     while words and words[0] in _OUTLET_WORD_KEYS:
         words.pop(0)
     while len(words) > 1 and words[-1] in _OUTLET_SUFFIX_KEYS:
