@@ -27,9 +27,13 @@ def extract(name: str, *replacements: tuple[str, str]):
     return extract_html(text, f"file:///saved/{name}")
 
 
-def stored(name: str):
+def stored(name: str, *replacements: tuple[str, str]):
     """The item after the normalizer chain (where credits become the agency)."""
-    return stored_item((PAGES / name).read_bytes(), f"file:///saved/{name}", FETCHED_AT)
+    text = (PAGES / name).read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    return stored_item(text.encode("utf-8"), f"file:///saved/{name}", FETCHED_AT)
 
 
 # --- declared authors -------------------------------------------------------------
@@ -147,6 +151,122 @@ def test_place_and_outlet_dateline_is_a_credit_not_an_author():
     assert item.source_lines == ["«الأفق الدولي»"]
 
 
+def test_author_in_a_line_with_the_date():
+    # `<span class="author">وهران: سمير بن علي</span><span class="date">...`:
+    # the date is no part of the name, and the place does not make the line
+    # a dateline. Not the related story's author nor the commenter.
+    item = extract("info_line_place_author.html")
+    assert item.authors == ["سمير بن علي"]
+    assert "سمير بن علي" not in item.body
+
+
+def test_place_and_full_name_without_markup_beside_the_date():
+    item = extract("info_line_place_author.html",
+                   ('<span class="author">وهران: سمير بن علي</span>', "<span>وهران: سمير بن علي</span>"))
+    assert item.authors == ["سمير بن علي"]
+
+
+def test_dateline_beside_the_date_is_a_credit():
+    item = extract("info_line_place_author.html",
+                   ('<span class="author">وهران: سمير بن علي</span>', "<span>وهران - رويترز</span>"))
+    assert item.authors == [] and item.source_lines == ["رويترز"]
+
+
+@pytest.mark.parametrize("source", ["المدار.نت - ريم الحربي", "جدة - ريم الحربي", "ريم الحربي - جدة"])
+def test_brand_or_place_beside_a_full_name_gives_the_name(source):
+    item = extract("brand_source_line.html", ("المدار.نت - ريم الحربي", source))
+    assert item.authors == ["ريم الحربي"]  # not the related card's `الرياض - فهد العتيبي`
+
+
+@pytest.mark.parametrize("source", ["جدة - خاص", "جدة - المدار", "جدة - ريم", "جدة - متابعات"])
+def test_place_beside_a_desk_the_outlet_or_a_lone_word_names_nobody(source):
+    assert extract("brand_source_line.html", ("المدار.نت - ريم الحربي", source)).authors == []
+
+
+def test_subheading_pairing_a_place_and_words_is_not_a_byline():
+    # `<h2>جدة - تسهيلات جديدة للمستثمرين</h2>` under the headline.
+    item = extract("brand_source_line.html", ('<span class="source">المدار.نت - ريم الحربي</span>', ""))
+    assert item.authors == []
+
+
+# --- byline blocks crediting several people ----------------------------------------
+
+
+def test_photographer_in_the_writers_block_is_not_an_author():
+    # `كتب: ...` and `تصوير: ...` on two lines: the writer only (not garbled
+    # with the next line's label), and not the related story's writer.
+    item = extract("writers_block.html")
+    assert item.authors == ["أيمن عبد العزيز"]
+    assert "محمود حسني" not in item.body.split("\n\n")[0]
+
+
+WRITERS = "<p>كتب: أيمن عبد العزيز</p>\n<p>تصوير: محمود حسني</p>"
+
+
+@pytest.mark.parametrize("block, names", [
+    ("<p>تصوير: محمود حسني</p><p>كتب: أيمن عبد العزيز</p>", ["أيمن عبد العزيز"]),
+    ("<p>أيمن عبد العزيز</p><p>تصوير: محمود حسني</p>", ["أيمن عبد العزيز"]),
+    ("<p>كتب: أيمن عبد العزيز<br>ترجمة: سامي علي</p>", ["أيمن عبد العزيز"]),
+    ("<span>إعداد: منى سعيد</span> <span>تحرير: خالد يوسف</span>", ["منى سعيد", "خالد يوسف"]),
+    ("<p>بقلم</p><p>أيمن عبد العزيز</p>", ["أيمن عبد العزيز"]),  # a label alone labels the next line
+    ("<p>أحمد علي</p><p>منى سعيد</p>", ["أحمد علي", "منى سعيد"]),
+    ("<p>ترجمة: سامي علي</p>", []),
+    ("<p>تصوير: محمود حسني</p>", []),
+    ("<p>متابعات</p>", []),
+    ("<p>الكاتب الصحفي عادل حمودة</p><p>تصوير: محمود حسني</p>", ["عادل حمودة"]),
+], ids=["photographer-first", "unlabelled-writer", "translator-after-br", "editor", "label-alone", "two-names",
+        "translator-only", "photographer-only", "desk", "job-title"])
+def test_lines_of_a_byline_block(block, names):
+    assert extract("writers_block.html", (WRITERS, block)).authors == names
+
+
+def test_desk_label_in_author_markup_is_nobody():
+    item = extract("writers_block.html", ('<div class="writers">\n' + WRITERS, '<div class="author">متابعات'))
+    assert item.authors == []
+
+
+def test_job_title_in_a_linked_byline_is_dropped():
+    item = extract("newspaper_admin.html",
+                   ('/author/khaled-mansour/">خالد منصور</a>', '/author/khaled-mansour/">الكاتب الصحفي خالد منصور</a>'))
+    assert item.authors == ["خالد منصور"]
+
+
+# --- another story's teaser between the headline and the text --------------------------
+
+
+def test_byline_of_a_teaser_between_the_headline_and_the_text_is_not_taken():
+    # A box with another story's headline link and its byline `كتب هشام سليمان`.
+    assert extract("teaser_before_body.html").authors == []
+
+
+@pytest.mark.parametrize("where", ['<div class="box-story">', '<div class="news-body">'],
+                         ids=["before-the-teaser", "after-the-teaser"])
+def test_own_byline_beside_a_teaser(where):
+    item = extract("teaser_before_body.html", (where, f'<div class="byline">بقلم: رنا عادل</div>{where}'))
+    assert item.authors == ["رنا عادل"]
+
+
+def test_teaser_linked_whole_is_another_story():
+    item = extract("teaser_before_body.html",
+                   ('<a class="box-title" href="/news/98790">نواب يطالبون بفترة انتقالية أطول قبل تطبيق زيادات الإيجار'
+                    ' الجديدة</a>\n<span class="author">كتب هشام سليمان</span>',
+                    '<a href="/news/98790"><h3>نواب يطالبون بفترة انتقالية أطول قبل تطبيق زيادات الإيجار الجديدة</h3>'
+                    '<span class="author">كتب هشام سليمان</span></a>'))
+    assert item.authors == []
+
+
+def test_long_links_of_the_story_itself_make_no_teaser():
+    # The author's page (naming the author), the story's category (rel=tag),
+    # its comments (an anchor in the page), its own title.
+    meta = ('<div class="meta-line"><span class="author">كتب رنا عادل</span> '
+            '<a href="/writers/rana-adel">جميع مقالات الكاتبة رنا عادل</a> '
+            '<a rel="category tag" href="/politics/parliament">شؤون برلمانية وتشريعية ونيابية</a> '
+            '<a href="#comments">أضف تعليقك على هذا الخبر الآن</a> '
+            '<a href="/news/98812">البرلمان يقر تعديلات قانون الإيجار القديم بعد جلسة مطولة</a></div>')
+    item = extract("teaser_before_body.html", ('<div class="box-story">', f'{meta}<div class="box-story">'))
+    assert item.authors == ["رنا عادل"]
+
+
 # --- datelines and agencies ------------------------------------------------------
 
 
@@ -171,6 +291,24 @@ def test_lead_opening_with_an_agency_dateline_credits_it():
                    ("<p>قال البنك المركزي المصري،", "<p>القاهرة (رويترز) - قال البنك المركزي المصري،"))
     assert item.source_lines == ["رويترز"]
     assert item.body.startswith("القاهرة (رويترز) - قال البنك المركزي")  # the lead keeps its dateline
+
+
+@pytest.mark.parametrize("dateline, credit, agency", [
+    ("تونس (وات) -", "وات", "وات"),
+    ("الرباط (و م ع) -", "و م ع", "و.م.ع"),
+    ("الجزائر (واج) -", "واج", "واج"),
+    ("القاهرة (رويترز) -", "رويترز", "رويترز"),
+])
+def test_short_lead_opening_with_an_agency_dateline_credits_it(dateline, credit, agency):
+    # A lead is known by its dateline, whatever its length (here 12 words).
+    lead = f"<p>{dateline} تراجع التضخم الأساسي في مصر إلى 31.8 بالمئة في أبريل نيسان.</p>"
+    replacements = (("القاهرة - رويترز</div>", "</div>"),
+                    ('"author":{"@type":"Organization","name":"رويترز"},', ""),
+                    ("<p>قال البنك المركزي المصري،", f"{lead}<p>قال البنك المركزي المصري،"))
+    item = extract("drupal_agency.html", *replacements)
+    assert item.source_lines == [credit]
+    assert item.body.startswith(f"{dateline} تراجع التضخم")  # the lead stays the text
+    assert stored("drupal_agency.html", *replacements).agency == agency
 
 
 def test_dateline_paragraph_leaves_the_body_and_the_outlet_is_no_author():

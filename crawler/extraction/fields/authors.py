@@ -2,21 +2,34 @@
 byline printed beside the headline.
 
 Every source goes through the byline rules (crawler.extraction.fields.byline):
-prefixes go, and places, roles, agencies, the outlet's own name, desks
-(`Admin`, `فريق التحرير`), logins, e-mail and profile addresses are not
-authors. The first source that names someone wins.
+prefixes and job titles go, and places, roles, agencies, the outlet's own
+name, desks (`Admin`, `فريق التحرير`, `متابعات`), logins, e-mail and profile
+addresses are not authors, nor the photographer or translator a byline block
+also credits. The first source that names someone wins.
 
 The printed byline is read in any case: its lines leave the body
 (`without_byline`), and the agencies and outlets it credits (`القاهرة -
 رويترز`, `الرياض: «الشرق الأوسط»`) go to `source_lines`, where the credits
 normalizer (pipelines/credits.py) picks the agency.
+
+Where the printed byline is: an element whose markup says so (class
+`author`, `rel=author`, `itemprop=author`), a line opening with a byline
+prefix (`كتب - ...`), a short line pairing a place or a credited outlet
+with full names and nothing else (`دبي - سعود العنزي`, `العربية.نت - سعود
+العنزي`), or a dateline (`القاهرة - رويترز`), also opening the lead
+(`تونس (وات) - ...`, whatever the lead's length). Within the text just after
+the headline, outside the containers of other stories and pictures: a
+teaser of another story between the headline and the body (a link whose
+text is a headline, as the dates read it, beside a byline, without prose) is
+one too.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from crawler.extraction.fields.byline import Parsed, Site, byline_head, parse
+from crawler.extraction.fields.byline import Parsed, Site, byline_head, parse, parse_lines
+from crawler.extraction.fields.dates import _is_headline_link as is_headline_link
 from crawler.extraction.fields.title import headline_element
 from crawler.extraction.page import ParsedPage, clean, element_text, fold, types_of, unique
 from pipelines.credits import agency_of
@@ -41,11 +54,17 @@ _FOREIGN_TAGS = {
     "aside", "nav", "footer", "figure", "figcaption", "form", "blockquote", "script", "style", "noscript",
     "iframe", "template", "button", "select", "input", "label", "textarea", "svg", "picture", "video", "audio",
 }
+# Links of the story itself: its categories and tags, its permalink, its author.
+_OWN_LINK_RELS = {"tag", "category", "bookmark", "author"}
 _NOT_TEXT_TAGS = {"script", "style", "noscript", "template", "svg"}
 # Dates printed in a byline are not part of the name.
 _DATE_CLASS = re.compile(r"date|time|publish|ago", re.IGNORECASE)
 _LINE_TAGS = {"p", "div", "span", "strong", "b", "em", "small", "font", "h2", "h3", "h4", "h5", "h6", "li"}
-_BLOCK_TAGS = {"p", "div", "br", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "section", "figure"}
+_BLOCK_TAGS = {"p", "div", "br", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table", "tr", "td",
+               "section", "figure"}
+# Subheadings: a short one pairing a place and two words is a title, not a byline.
+_HEADING_TAGS = {"h2", "h3", "h4", "h5", "h6"}
+_WORD = re.compile(r"\w")
 # A byline is short; a longer text in a byline element is something else.
 _BYLINE_MAX_WORDS = 20
 _DATELINE_MAX_WORDS = 8
@@ -57,6 +76,7 @@ _TEXT_BUDGET = 2000
 _PRECEDING_SIBLINGS = 3
 # A lead that opens with its dateline (`القاهرة - رويترز: ...`, `القاهرة
 # (رويترز) - ...`): it ends at one of these within the line's first characters.
+# Its form says it is the lead, whatever the paragraph's length.
 _LEAD_DATELINE_END = re.compile(r"\s*(?:[:：]|[-–—]+\s)")
 _LEAD_DATELINE_CHARS = 60
 # How far into the body a byline paragraph may sit.
@@ -75,7 +95,7 @@ class Byline:
 
 def byline(page: ParsedPage, site_names: list[str], title: str | None) -> Byline:
     site = Site(site_names, page.url)
-    printed = _Printed(site)
+    printed = _Printed(site, title)
     heading = _headline(page, title)
     if heading is not None:
         printed.read(heading)
@@ -163,15 +183,18 @@ class _Printed:
     """The byline, datelines and credits printed after the headline (or just
     before it in its container), outside other stories and pictures."""
 
-    def __init__(self, site: Site):
+    def __init__(self, site: Site, title: str | None = None):
         self.site = site
+        self.title = fold(title)
         self.names: list[str] = []
         self.credits: list[str] = []
         self.lines: list[str] = []
         self._text = self._prose = 0
         self._parent = None  # of the byline element the names came from
+        self._shared: set = set()  # the headline's containers
 
     def read(self, heading) -> None:
+        self._shared = set(heading.iterancestors())
         for root in _following(heading):
             if not self._visit(root):
                 break
@@ -198,11 +221,14 @@ class _Printed:
         """Whether the element was a byline, dateline or prose paragraph (then
         its content needs no further look)."""
         if _is_author_markup(element) or _DATELINE_CLASS.search(element.get("class") or ""):
-            text = _byline_text(element)
+            lines = _byline_lines(element)
+            text = " ".join(lines)
             if not text or len(text.split()) > _BYLINE_MAX_WORDS:
                 return False
-            self._take(text, parse(text, self.site), _link_names(element, self.site), element.getparent())
-            self.lines.append(element_text(element))
+            parsed = parse_lines(lines, self.site)
+            if not self._in_teaser(element, parsed):
+                self._take(text, parsed, _link_names(element, self.site), element.getparent())
+                self.lines.append(element_text(element))
             return True
         if element.tag not in _LINE_TAGS:
             return False
@@ -210,21 +236,64 @@ class _Printed:
         head = byline_head(line)
         parsed = parse(head, self.site) if head else None
         if parsed and (parsed.names or parsed.credits):  # not `كتب الرئيس على منصته`
-            self._take(head, parsed)
-            self._prose += head != line
+            if head == line and _has_blocks_or_byline(element, blocks=False):
+                self.lines.append(line)
+                return False  # its markup says which text is the name (`by <span class="author">`)
+            if not self._in_teaser(element, parsed):
+                self._take(head, parsed)
+                self._prose += head != line
             return True
-        if len(line.split()) <= _DATELINE_MAX_WORDS and not _has_blocks(element) and "©" not in line:
+        words = len(line.split())
+        if words <= _DATELINE_MAX_WORDS and "©" not in line and not _has_blocks_or_byline(element):
             parsed = parse(line, self.site)
             # A place with its credit, or agencies alone; a quote alone is a pull quote.
-            if parsed.dateline and (parsed.place or all(map(agency_of, parsed.credits))):
-                self.credits += parsed.credits
-                self.lines.append(line)
+            dateline = parsed.dateline and (parsed.place or all(map(agency_of, parsed.credits)))
+            # A place or an outlet beside full names, without a prefix (`دبي - سعود العنزي`).
+            signed = (parsed.names and (parsed.place or parsed.credits) and element.tag not in _HEADING_TAGS
+                      and all(" " in name for name in parsed.names))
+            if (dateline or signed) and not self._in_teaser(element, parsed):
+                if signed:
+                    self._take(line, parsed)
+                else:
+                    self.credits += parsed.credits
+                    self.lines.append(line)
                 return True
-        if element.tag == "p" and len(line.split()) > _PROSE_WORDS:
-            self._prose += 1
-            self._lead_dateline(line)
-            return True
+        if element.tag == "p" and line:
+            credited = self._lead_dateline(line)
+            if words > _PROSE_WORDS or credited:
+                self._prose += 1
+                return True
         return False
+
+    def _in_teaser(self, element, parsed: Parsed) -> bool:
+        """Another story's byline: below the containers it shares with the
+        headline, a container without prose also holds, outside the byline,
+        a link whose text is a headline (the dates' rule, `_is_headline_link`)
+        and that is not this story's (its title), its categories or its
+        author's (naming the author)."""
+        own = set(element.iter("a"))
+        for node in element.iterancestors():
+            if node in self._shared or node.tag == "body" or _has_prose(node):
+                return False
+            for link in node.iter("a"):
+                if link in own:
+                    continue
+                own.add(link)
+                if "#" in (link.get("href") or "#") or _OWN_LINK_RELS & set((link.get("rel") or "").lower().split()):
+                    continue  # a place in this page (`#comments`), a category
+                if link is node or link in element.iterancestors():  # a card linked whole
+                    texts = [child for child in link if element not in child.iter()]
+                else:
+                    texts = [link]
+                if any(is_headline_link(text) and not self._is_own(text, parsed) for text in texts):
+                    return True
+        return False
+
+    def _is_own(self, link, parsed: Parsed) -> bool:
+        """A link of this story: its title, or naming its author."""
+        text = fold(element_text(link))
+        return (bool(self.title) and (text in self.title or self.title in text)) or any(
+            fold(name) in text for name in parsed.names)
 
     def _take(self, text: str, parsed: Parsed, link_names: list[str] | None = None, parent=None) -> None:
         names = link_names or parsed.names
@@ -235,14 +304,17 @@ class _Printed:
         self.credits += parsed.credits
         self.lines.append(text)
 
-    def _lead_dateline(self, line: str) -> None:
+    def _lead_dateline(self, line: str) -> bool:
+        """Whether the line opens with a dateline crediting someone (kept in
+        `credits`)."""
         for end in _LEAD_DATELINE_END.finditer(line, 0, _LEAD_DATELINE_CHARS):
             parsed = parse(line[:end.start()], self.site)
             if parsed.names:
-                return
+                return False
             if parsed.credits:
                 self.credits += parsed.credits
-                return
+                return True
+        return False
 
 
 def _following(element):
@@ -268,15 +340,34 @@ def _is_author_markup(element) -> bool:
     return any(_AUTHOR_CLASS.search(c) and not _NOT_AUTHOR_CLASS.search(c) for c in _classes(element))
 
 
-def _byline_text(element) -> str:
-    """The element's text without the dates, pictures and biographies in it."""
-    parts = [element.text or ""]
-    for child in element:
-        if isinstance(child.tag, str) and child.tag not in _NOT_TEXT_TAGS and child.tag != "time" and not any(
-                _DATE_CLASS.search(c) or _NOT_AUTHOR_CLASS.search(c) for c in _classes(child)):
-            parts.append(_byline_text(child))
-        parts.append(child.tail or "")
-    return clean(" ".join(parts))
+def _byline_lines(element) -> list[str]:
+    """The lines of a byline element (its blocks and `<br>` apart: `كتب: ...`
+    / `تصوير: ...`), without the dates, pictures, biographies and comment
+    links in it."""
+    lines: list[list[str]] = [[]]
+
+    def walk(node) -> None:
+        lines[-1].append(node.text or "")
+        for child in node:
+            if isinstance(child.tag, str):
+                if child.tag == "br":
+                    lines.append([])
+                elif not _is_date_or_picture(child):
+                    block = child.tag in _BLOCK_TAGS
+                    if block:
+                        lines.append([])
+                    walk(child)
+                    if block:
+                        lines.append([])
+            lines[-1].append(child.tail or "")
+
+    walk(element)
+    return [line for line in (clean(" ".join(parts)) for parts in lines) if _WORD.search(line)]
+
+
+def _is_date_or_picture(element) -> bool:
+    return element.tag in _NOT_TEXT_TAGS or element.tag == "time" or any(
+        _DATE_CLASS.search(c) or _NOT_AUTHOR_CLASS.search(c) for c in _classes(element))
 
 
 def _link_names(element, site: Site) -> list[str]:
@@ -288,16 +379,33 @@ def _link_names(element, site: Site) -> list[str]:
 
 
 def _first_line(element) -> str:
-    """The element's text up to its first line break or block."""
-    parts = [element.text or ""]
-    for child in element:
-        if isinstance(child.tag, str) and child.tag in _BLOCK_TAGS:
-            break
-        if isinstance(child.tag, str) and child.tag not in _NOT_TEXT_TAGS:
-            parts.append(child.text_content())
-        parts.append(child.tail or "")
+    """The element's text up to its first line break or block, without the
+    dates, pictures and comment links in it (`<span class="date">`,
+    `<time>`: `الجزائر: حميد يس <span class="date">03 أوت 2025</span>`)."""
+    parts: list[str] = []
+    _inline_text(element, parts)
     return clean("".join(parts))
 
 
-def _has_blocks(element) -> bool:
-    return any(isinstance(child.tag, str) and child.tag in _BLOCK_TAGS for child in element.iterdescendants())
+def _inline_text(node, parts: list[str]) -> bool:
+    """Adds the node's text up to its first block; False once one is met."""
+    parts.append(node.text or "")
+    for child in node:
+        if isinstance(child.tag, str):
+            if child.tag in _BLOCK_TAGS:
+                return False
+            if not _is_date_or_picture(child) and not _inline_text(child, parts):
+                return False
+        parts.append(child.tail or "")
+    return True
+
+
+def _has_blocks_or_byline(element, blocks: bool = True) -> bool:
+    """Blocks, or a byline's markup, inside: the line is not read whole."""
+    return any(isinstance(child.tag, str) and (blocks and child.tag in _BLOCK_TAGS or _is_author_markup(child))
+               for child in element.iterdescendants())
+
+
+def _has_prose(element) -> bool:
+    return any(len(p.text_content().split()) > _PROSE_WORDS for p in element.iter("p"))
+
