@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from crawler.extraction.fields.byline import Parsed, Site, byline_head, parse, parse_lines
-from crawler.extraction.fields.dates import _is_headline_link as is_headline_link
+from crawler.extraction.fields.dates import is_headline_link
 from crawler.extraction.fields.title import headline_element
 from crawler.extraction.page import ParsedPage, clean, element_text, fold, types_of, unique
 from pipelines.credits import agency_of
@@ -268,7 +268,7 @@ class _Printed:
     def _in_teaser(self, element, parsed: Parsed) -> bool:
         """Another story's byline: below the containers it shares with the
         headline, a container without prose also holds, outside the byline,
-        a link whose text is a headline (the dates' rule, `_is_headline_link`)
+        a link whose text is a headline (the dates' rule, `is_headline_link`)
         and that is not this story's (its title), its categories or its
         author's (naming the author)."""
         own = set(element.iter("a"))

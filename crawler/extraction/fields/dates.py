@@ -311,12 +311,12 @@ def _is_foreign(element, stop=frozenset(), chrome: bool = True) -> bool:
         names = f"{node.get('class') or ''} {node.get('id') or ''}"
         if names.strip() and (_OTHER_STORIES.search(names) or (chrome and _PAGE_CHROME.search(names))):
             return True
-        if node.tag in ("a", "li") and any(map(_is_headline_link, node.iter("a"))):
+        if node.tag in ("a", "li") and any(map(is_headline_link, node.iter("a"))):
             return True  # a teaser
     return False
 
 
-def _is_headline_link(link) -> bool:
+def is_headline_link(link) -> bool:
     """A link whose text is a headline (not a permalink around a date)."""
     text = _spaced_text(link)
     return len(text) > 25 and read_date(text, explicit_only=True) is None
