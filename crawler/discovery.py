@@ -166,8 +166,9 @@ def _w3c_time(text: str) -> tuple[datetime, str | None] | None:
         if zone is None:
             return None
     micro = int((part["fraction"] or "0")[:6].ljust(6, "0"))
-    return datetime(int(part["year"]), int(part["month"]), int(part["day"]), int(part["hour"]),
-                    int(part["minute"]), _second(part["second"]), micro, tzinfo=zone), None
+    moment = datetime(int(part["year"]), int(part["month"]), int(part["day"]), int(part["hour"]),
+                      int(part["minute"]), _second(part["second"]), micro, tzinfo=zone)
+    return moment, None if part["fraction"] else "second" if part["second"] else "minute"
 
 
 def _rfc822_time(text: str) -> tuple[datetime, str | None] | None:
@@ -192,15 +193,16 @@ def _rfc822_time(text: str) -> tuple[datetime, str | None] | None:
         name = (part["zone_name"] or "").lower().removeprefix("etc/")
         zone = timezone(timedelta(hours=_ZONE_HOURS.get(name, 0)))
     return datetime(year, month, day, int(part["hour"]), int(part["minute"]),
-                    _second(part["second"]), tzinfo=zone), None
+                    _second(part["second"]), tzinfo=zone), "second" if part["second"] else "minute"
 
 
 def parse_period(text: str | None) -> tuple[datetime, str | None] | None:
     """A feed or sitemap time (W3C/ISO 8601 or RFC 822) as an aware UTC
     datetime and its precision: "year", "month" or "day" for a date written
-    only that far ("2003", "2003-12", "2003-12-13", "Sat, 13 Dec 2003"), the
-    datetime then being the start of that period; None for a time of day.
-    None when absent or unreadable."""
+    only that far ("2003", "2003-12", "2003-12-13", "Sat, 13 Dec 2003"),
+    "minute" or "second" for a time in whole minutes or seconds ("18:30Z",
+    "18:30:05Z"), the datetime then being the start of that period; None for
+    a time with a fraction of a second. None when absent or unreadable."""
     text = " ".join((text or "").split())
     if not text:
         return None
@@ -208,7 +210,7 @@ def parse_period(text: str | None) -> tuple[datetime, str | None] | None:
         read = _w3c_time(text) or _rfc822_time(text)
         if read is None:  # asctime and other shapes the standard library knows
             moment = email.utils.parsedate_to_datetime(text)
-            read = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)), None
+            read = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)), "second"
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     moment, precision = read
@@ -223,12 +225,15 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def period_end(start: datetime, precision: str | None) -> datetime:
-    """The last instant a time of that precision can name. A date written
-    alone names a day of an unknown zone, whose end may come as late as its
-    end in UTC-12: 12 hours after it ends in UTC (as the incremental
-    middleware reads a date alone)."""
+    """The last instant a time of that precision can name (the start of the
+    next period). A time to the minute or second names that whole minute or
+    second: an edit at 18:30:40 is written "18:30". A date written alone
+    names a day of an unknown zone, whose end may come as late as its end in
+    UTC-12: 12 hours after it ends in UTC."""
     if precision is None:
         return start
+    if precision in ("minute", "second"):
+        return start + timedelta(**{precision + "s": 1})
     if precision == "day":
         following = start + timedelta(days=1)
     elif precision == "month":

@@ -174,7 +174,8 @@ def test_rss_1_feed_and_guid_links():
       xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
       <item rdf:about="https://a.example/1"><link>https://a.example/1</link><dc:date>2024-11-19T10:00:00Z</dc:date></item>
     </rdf:RDF>"""
-    assert parse_feed(rdf) == [Entry("https://a.example/1", published=datetime(2024, 11, 19, 10, tzinfo=UTC))]
+    assert parse_feed(rdf) == [Entry("https://a.example/1", published=datetime(2024, 11, 19, 10, tzinfo=UTC),
+                                     published_precision="second")]
     rss = b"""<rss version="2.0"><channel><item><guid>https://a.example/2</guid></item>
       <item><guid isPermaLink="false">tag:a.example,2024:3</guid></item></channel></rss>"""
     assert [e.url for e in parse_feed(rss)] == ["https://a.example/2"]

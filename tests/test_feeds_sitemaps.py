@@ -268,8 +268,10 @@ def test_json_feed_items_and_dates():
     entries = parse_feed(body)
     assert entries == [
         Entry("https://24.ae/article/845187/", modified=datetime(2024, 11, 19, 8, 30, tzinfo=UTC),
-              published=datetime(2024, 11, 19, 7, 2, tzinfo=UTC), modified_raw="2024-11-19T12:30:00+04:00"),
-        Entry("https://24.ae/article/845188/", published=datetime(2024, 11, 19, 9, tzinfo=UTC)),
+              published=datetime(2024, 11, 19, 7, 2, tzinfo=UTC), modified_raw="2024-11-19T12:30:00+04:00",
+              modified_precision="second", published_precision="second"),
+        Entry("https://24.ae/article/845188/", published=datetime(2024, 11, 19, 9, tzinfo=UTC),
+              published_precision="second"),
     ]
     assert parse_feed(b"\xef\xbb\xbf" + body) == entries
     version_1 = {"version": "https://jsonfeed.org/version/1", "items": [{"id": "1", "url": "https://24.ae/a/1"}]}
@@ -293,7 +295,9 @@ def test_a_month_or_year_alone_is_its_start_with_its_precision():
     assert parse_period("2003") == (datetime(2003, 1, 1, tzinfo=UTC), "year")
     assert parse_period("2003-12-13") == (datetime(2003, 12, 13, tzinfo=UTC), "day")
     assert parse_period("Sat, 13 Dec 2003") == (datetime(2003, 12, 13, tzinfo=UTC), "day")
-    assert parse_period("2003-12-13T18:30Z") == (datetime(2003, 12, 13, 18, 30, tzinfo=UTC), None)
+    assert parse_period("2003-12-13T18:30Z") == (datetime(2003, 12, 13, 18, 30, tzinfo=UTC), "minute")
+    assert parse_period("Sat, 13 Dec 2003 18:30:05 GMT") == (datetime(2003, 12, 13, 18, 30, 5, tzinfo=UTC), "second")
+    assert parse_period("2003-12-13T18:30:05.250Z") == (datetime(2003, 12, 13, 18, 30, 5, 250000, tzinfo=UTC), None)
 
 
 def test_a_reduced_precision_lastmod_counts_until_the_end_of_its_period():
