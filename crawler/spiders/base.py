@@ -258,13 +258,14 @@ class NewsSpider(scrapy.Spider):
         if depth > self.max_depth or not self.on_site(url):
             return
         kind = self.link_kind(url)
+        # A generic site's "page" may be a known article: its lastmod lets it be skipped too.
+        lastmod = entry.modified_raw if entry is not None else None
         if kind == "article":
-            lastmod = entry.modified_raw if entry is not None else None
             yield self._request(url, self.parse_article, "article", depth=depth, lastmod=lastmod)
         elif kind == "listing" and "pages" in self.sources:
             yield self._request(url, self.parse_listing, "listing", depth=depth)
         elif kind == "page":
-            yield self._request(url, self.parse_page, "page", depth=depth)
+            yield self._request(url, self.parse_page, "page", depth=depth, lastmod=lastmod)
 
     def _request(self, url: str, callback, kind: str, *, depth: int = 0, lastmod: str | None = None,
                  cb_kwargs: dict | None = None) -> scrapy.Request:
