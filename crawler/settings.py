@@ -89,6 +89,12 @@ WARC_MAX_SIZE = 100 * 1024 * 1024
 # paused run and starts over from the entry points after a crash.
 INCREMENTAL_ENABLED = True
 INCREMENTAL_SKIP_KNOWN = True
+# A 304 to a weak ETag (W/"...") may hide an edit: such a page is fetched in
+# full, without validators, every this many runs (0: never).
+INCREMENTAL_WEAK_REFETCH_RUNS = 3
+# A known article answering 404/410 is marked removed; after this many runs
+# in a row of such answers it is asked for no more (0: always asked).
+INCREMENTAL_GONE_RUNS = 3
 CRAWL_RUNS_ENABLED = True
 SCHEDULER = "crawler.middlewares.runs.ResumableScheduler"
 SPIDER_MIDDLEWARES = {

@@ -48,6 +48,12 @@ def format_summary(stats: dict) -> str:
     if not_articles:
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(not_articles.items()))
         lines.append(f"{sum(not_articles.values())} pages skipped as not_article: {kinds}")
+    # Known articles a crawl found gone (404, 410): kept in the database, marked removed.
+    removed = {key.split("/")[1]: n for key, n in stats.items()
+               if key.startswith("articles/") and key.endswith("/removed") and key.count("/") == 2}
+    if removed:
+        outlets = ", ".join(f"{outlet} {n}" for outlet, n in sorted(removed.items()))
+        lines.append(f"{sum(removed.values())} articles removed from their sites (404/410): {outlets}")
     return "\n".join(lines)
 
 

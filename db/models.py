@@ -49,6 +49,9 @@ class Article(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
+    # The URL as two addresses of one page share it (db/keys.py url_key): an
+    # article met again at another of its URLs updates this row.
+    url_key: Mapped[str | None] = mapped_column(Text, index=True)
     # Where the page was read from: a file path for replays, the URL for live crawls.
     input_ref: Mapped[str | None] = mapped_column(Text)
     parser: Mapped[str | None] = mapped_column(Text)
@@ -78,12 +81,19 @@ class Article(Base):
 
     word_count: Mapped[int | None] = mapped_column(Integer)
     content_hash: Mapped[str | None] = mapped_column(Text, index=True)
+    # The same text published by another outlet first: that row (the first of
+    # the group), NULL for the first. One outlet's copies of a text are one row.
+    duplicate_of: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
     search_text: Mapped[str | None] = mapped_column(Text)
     warnings: Mapped[str | None] = mapped_column(Text)
 
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a crawl found the page gone (404, 410); NULL again if it comes back.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # 1 for the text first stored; each change of the text moves the previous
     # one to article_versions under this number and adds one.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -130,8 +140,13 @@ class CrawlState(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Last run that listed or fetched it.
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Last answer of the server: a 200 with the stored text, or a 304.
+    # Last answer of the server: a 200 with the stored text, a 304, or a 404/410.
     last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Runs in a row that answered 304 since the last full fetch: with a weak
+    # ETag the page is fetched in full again every INCREMENTAL_WEAK_REFETCH_RUNS.
+    not_modified_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Runs in a row that answered 404 or 410: asked no more after INCREMENTAL_GONE_RUNS.
+    gone_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     article_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("articles.id", ondelete="SET NULL"), index=True
     )
@@ -157,6 +172,7 @@ class CrawlRun(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rejected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    removed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     response_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # JSON objects: {reason: count}, and every Scrapy stat of the run.
     errors: Mapped[str | None] = mapped_column(Text)

@@ -184,11 +184,23 @@ def prepare_database(url_or_engine: str | Engine) -> Engine:
     Idempotent; meant to run at the start of every crawl. Returns the engine.
     """
     engine = url_or_engine if isinstance(url_or_engine, Engine) else make_engine(url_or_engine)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-        command.upgrade(alembic_config(connection), "head")
-        seed_outlets(connection)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it (batch migrations), and with
+            # foreign keys on, dropping the old copy would delete or unlink
+            # the rows referencing it. Off while migrating, as SQLite's docs
+            # prescribe; the pragma only works outside a transaction.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if not sqlite:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                command.upgrade(alembic_config(connection), "head")
+                seed_outlets(connection)
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
     logger.info("Database ready: %s", engine.url.render_as_string(hide_password=True))
     return engine
 

@@ -1,24 +1,34 @@
 """Batched writes of articles and rejected pages.
 
-Each call is one transaction: one SELECT finds the rows the batch may match,
-then one bulk INSERT and at most two bulk UPDATEs (changed rows, rows only
-seen again) write it.
+Each call is one transaction: the crawl state of the batch's fetched URLs and
+the rows the batch may match are read in two SELECTs, then one bulk INSERT and
+at most three bulk UPDATEs (changed rows, rows only seen again, links between
+new rows) write it. On PostgreSQL a transaction-level advisory lock makes
+concurrent writers (two replays, crawlall's spiders) take their turns, as
+SQLite's write lock does, so two of them never both add one article.
 
-Dedupe rules for an article:
-- same URL as a stored row: "unchanged" if no stored field differs (only
+Dedupe rules for an article (db/keys.py for URL keys and publishers):
+- the same page: a stored row with its URL, else the row its fetched URL's
+  crawl_state names (of the same publisher), else a row with its URL key
+  (the URL without tracking parameters or trailing slash, of its URL or of
+  the URL fetched). "unchanged" if no stored field differs (only
   last_seen_at/fetched_at move), else the row takes the new values: "updated";
-- else same content_hash as a stored row: the same article at another URL. The
+- else the same text (content_hash) from the same publisher: the same
+  article at another URL of its site, or an aggregator's copy (`via`). The
   row keeps its first URL and its values, only last_seen_at/fetched_at move:
   "unchanged". (Letting the copies fill or replace each other's fields would
   flip the row back and forth on every crawl that sees both.)
-- else "new". Items repeated within a batch are matched against the rows the
-  batch itself creates.
+- else "new". When another publisher has the same text, the new row's
+  `duplicate_of` names the first row of that text (its own `duplicate_of`,
+  or itself); a row whose text changes is linked anew. Items repeated within
+  a batch are matched against the rows the batch itself creates.
 
 When the text of a stored row changes (title, subtitle, body or dates), the
 previous text goes to `article_versions` under the row's version number, and
 the row's `version` goes up by one. Items fetched over HTTP (`fetched_url`
 set) also write their `crawl_state` row (validators, content hash, article id)
 in the same transaction: the state never names a page whose article was lost.
+A stored article is no longer removed (`removed_at`): it answered again.
 """
 from __future__ import annotations
 
@@ -28,13 +38,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from crawler.items import ArticleItem, RejectedPage
 from db.models import (
     CAPTION_SEPARATOR, LIST_SEPARATOR, Article, ArticleVersion, CrawlRun, CrawlState, OutletRow, RejectedPageRow,
 )
+from db.keys import publisher, url_key
 from db.session import outlet_row, upsert_insert
 from db.types import as_utc
 
@@ -49,10 +60,15 @@ CONTENT_FIELDS = (
 # Describe the capture rather than the article: refreshed with a changed
 # article, not a reason to call one changed.
 CAPTURE_FIELDS = ("input_ref", "captured_at")
-# Move on every sighting of the article.
-SIGHTING_FIELDS = ("last_seen_at", "fetched_at")
+# Move on every sighting of the article (a page that answers again is not removed).
+SIGHTING_FIELDS = ("last_seen_at", "fetched_at", "removed_at")
 # The text a reader sees: a change in one of them keeps the previous text in article_versions.
 VERSIONED_FIELDS = ("title", "subtitle", "body", "published_at", "modified_at")
+
+# Serializes article writers on PostgreSQL (pg_advisory_xact_lock): "articles".
+ARTICLES_LOCK_KEY = 0x61727469
+# A record's link to a row the same batch adds, resolved once that row has an id.
+ROOT = "_first_publication"
 
 # Keeps the IN (...) lists well under the bound-parameter limits of both engines.
 LOOKUP_CHUNK = 500
@@ -117,6 +133,75 @@ def chunks(values: list, size: int = LOOKUP_CHUNK):
         yield values[start:start + size]
 
 
+class Matches:
+    """The stored rows a batch may match, and the rows it adds, by what finds
+    them (see the module docstring); oldest first where several share a key."""
+
+    def __init__(self, stored: list[dict], states: dict[str, int]):
+        self.by_url: dict[str, dict] = {}
+        self.by_key: dict[str, dict] = {}
+        self.by_state: dict[str, dict] = {}
+        self.by_text: dict[tuple[str | None, str], dict] = {}
+        self.by_hash: dict[str, list[dict]] = {}
+        by_id = {}
+        for record in stored:
+            self.add(record)
+            by_id[record["id"]] = record
+        for url, article_id in states.items():
+            if article_id in by_id:
+                self.by_state[url] = by_id[article_id]
+
+    def add(self, record: dict) -> None:
+        self.by_url.setdefault(record["url"], record)
+        if record["url_key"]:
+            self.by_key.setdefault(record["url_key"], record)
+        self.add_text(record)
+
+    def add_text(self, record: dict) -> None:
+        if record["content_hash"]:
+            self.by_text.setdefault((record_publisher(record), record["content_hash"]), record)
+            self.by_hash.setdefault(record["content_hash"], []).append(record)
+
+    def same_page(self, item: ArticleItem, who: str | None) -> dict | None:
+        """The row of this page: by its URL, its fetched URL's crawl state, or a URL key."""
+        record = self.by_url.get(item.url)
+        if record is None and item.fetched_url in self.by_state:
+            known = self.by_state[item.fetched_url]
+            # A state written before outlets were told apart may name another outlet's row.
+            record = known if record_publisher(known) == who else None
+        for url in (item.url, item.fetched_url):
+            if record is None:
+                record = self.by_key.get(url_key(url))
+        return record
+
+    def same_text(self, item: ArticleItem, who: str | None) -> dict | None:
+        return self.by_text.get((who, item.content_hash)) if item.content_hash else None
+
+    def first_publication(self, record: dict) -> int | dict | None:
+        """The first row of the record's text from another publisher (an id, or
+        a record this batch adds), None if there is none or it is this row."""
+        who = record_publisher(record)
+        for other in self.by_hash.get(record["content_hash"] or "", ()):
+            if other is record or record_publisher(other) == who:
+                continue
+            first = other["duplicate_of"] or other.get(ROOT) or other.get("id") or other
+            return None if first is record or first == record.get("id") else first
+        return None
+
+
+def record_publisher(record: dict) -> str | None:
+    return publisher(record["outlet"], record["url"], record["via"])
+
+
+def link(record: dict, first: int | dict | None) -> None:
+    """Point `duplicate_of` at `first`; a row this batch adds gets its id once inserted."""
+    record.pop(ROOT, None)
+    if isinstance(first, dict):
+        record["duplicate_of"], record[ROOT] = None, first
+    else:
+        record["duplicate_of"] = first
+
+
 class ArticleStore:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -127,23 +212,23 @@ class ArticleStore:
             return []
         now = utcnow()
         with Session(self.engine) as session, session.begin():
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ARTICLES_LOCK_KEY})
             self._ensure_outlets(session, items)
-            stored = self._load_matches(session, items)
-            by_url = {record["url"]: record for record in stored}
-            by_hash: dict[str, dict] = {}
-            for record in stored:  # oldest first: the first URL an article was seen at wins
-                if record["content_hash"]:
-                    by_hash.setdefault(record["content_hash"], record)
+            states = self._load_states(session, items)
+            stored = self._load_matches(session, items, states)
+            matches = Matches(stored, states)
 
             new_records: list[dict] = []
             seen_ids: set[int] = set()
             changed_ids: set[int] = set()
             versions: list[dict] = []
-            states: dict[str, tuple[ArticleItem, dict]] = {}
+            states_written: dict[str, tuple[ArticleItem, dict]] = {}
             statuses = []
             for item in items:
                 values = article_values(item)
-                record = by_url.get(item.url)
+                who = publisher(item.outlet, item.url, item.via)
+                record = matches.same_page(item, who)
                 if record is not None:
                     previous = {name: record[name] for name in (*VERSIONED_FIELDS, "content_hash", "fetched_at")}
                     status = replace_content(record, values)
@@ -154,30 +239,34 @@ class ArticleStore:
                             **previous, "article_id": record["id"], "version": record["version"], "stored_at": now,
                         })
                         record["version"] += 1
-                elif item.content_hash and item.content_hash in by_hash:
-                    record = by_hash[item.content_hash]
+                    if record["content_hash"] != previous["content_hash"]:
+                        matches.add_text(record)
+                        link(record, matches.first_publication(record))
+                elif (record := matches.same_text(item, who)) is not None:
                     status = UNCHANGED
                 else:
-                    record = {"url": item.url, "first_seen_at": now, **values}
+                    record = {"url": item.url, "url_key": url_key(item.url), "first_seen_at": now, "version": 1,
+                              "duplicate_of": None, **values}
+                    matches.add(record)
+                    link(record, matches.first_publication(record))
                     new_records.append(record)
-                    by_url[item.url] = record
-                    if item.content_hash:
-                        by_hash.setdefault(item.content_hash, record)
                     status = NEW
                 record["last_seen_at"] = now
                 record["fetched_at"] = aware(item.fetched_at) or now
+                record["removed_at"] = None
                 if "id" in record:
                     seen_ids.add(record["id"])
                     if status == UPDATED:
                         changed_ids.add(record["id"])
                 if item.fetched_url:
-                    states[item.fetched_url] = (item, record)
+                    states_written[item.fetched_url] = (item, record)
+                    matches.by_state[item.fetched_url] = record
                 statuses.append(status)
 
             self._write(session, new_records, [r for r in stored if r["id"] in seen_ids], changed_ids)
             if versions:
                 session.execute(insert(ArticleVersion), versions)
-            self._write_states(session, states, now)
+            self._write_states(session, states_written, now)
             self._resolve_rejects(session, items)
         return statuses
 
@@ -186,14 +275,25 @@ class ArticleStore:
         bulk UPDATEs by primary key for the others."""
         if new:
             # Matched by URL (unique): a multi-row RETURNING need not keep the order.
-            result = session.execute(insert(Article).returning(Article.url, Article.id), new)
+            columns = ("url", "url_key", "first_seen_at", "version", "duplicate_of", *CONTENT_FIELDS,
+                       *CAPTURE_FIELDS, *SIGHTING_FIELDS)
+            result = session.execute(insert(Article).returning(Article.url, Article.id),
+                                     [{k: r[k] for k in columns} for r in new])
             inserted = {url: row_id for url, row_id in result}
             for record in new:
                 record["id"] = inserted[record["url"]]
-        updated_fields = ("id", *CONTENT_FIELDS, *CAPTURE_FIELDS, *SIGHTING_FIELDS, "version")
+        # Links to rows this batch added, now that they have ids.
+        linked = []
+        for records, late in ((new, True), (seen, False)):
+            for record in records:
+                if ROOT in record:
+                    record["duplicate_of"] = record.pop(ROOT)["id"]
+                    if late:
+                        linked.append({"id": record["id"], "duplicate_of": record["duplicate_of"]})
+        updated_fields = ("id", *CONTENT_FIELDS, *CAPTURE_FIELDS, *SIGHTING_FIELDS, "version", "duplicate_of")
         updated = [{k: r[k] for k in updated_fields} for r in seen if r["id"] in changed_ids]
         sighted = [{k: r[k] for k in ("id", *SIGHTING_FIELDS)} for r in seen if r["id"] not in changed_ids]
-        for params in (updated, sighted):
+        for params in (updated, sighted, linked):
             if params:
                 session.execute(update(Article), params)
 
@@ -214,6 +314,8 @@ class ArticleStore:
                 "last_seen_at": now,
                 "last_fetched_at": aware(item.fetched_at) or now,
                 "article_id": record["id"],
+                "not_modified_runs": 0,
+                "gone_runs": 0,
             }
             for url, (item, record) in states.items()
         ]
@@ -282,15 +384,28 @@ class ArticleStore:
             dialect_insert(OutletRow).values(rows).on_conflict_do_nothing(index_elements=[OutletRow.slug])
         )
 
-    def _load_matches(self, session: Session, items: list[ArticleItem]) -> list[dict]:
-        """The stored rows with a URL or content hash of the batch, oldest first."""
+    def _load_states(self, session: Session, items: list[ArticleItem]) -> dict[str, int]:
+        """The article ids the crawl state of the batch's fetched URLs names."""
+        fetched = sorted({item.fetched_url for item in items if item.fetched_url})
+        states: dict[str, int] = {}
+        for url_chunk in chunks(fetched):
+            query = select(CrawlState.url, CrawlState.article_id).where(
+                CrawlState.url.in_(url_chunk), CrawlState.article_id.is_not(None)
+            )
+            states.update((row.url, row.article_id) for row in session.execute(query))
+        return states
+
+    def _load_matches(self, session: Session, items: list[ArticleItem], states: dict[str, int]) -> list[dict]:
+        """The stored rows with a URL, URL key, crawl state or content hash of the batch, oldest first."""
         found: dict[int, dict] = {}
         for item_chunk in chunks(items):
             urls = {item.url for item in item_chunk}
+            keys = {url_key(url) for item in item_chunk for url in (item.url, item.fetched_url) if url}
             hashes = {item.content_hash for item in item_chunk if item.content_hash}
-            query = select(*Article.__table__.columns).where(
-                or_(Article.url.in_(urls), Article.content_hash.in_(hashes))
-            )
+            ids = {states[item.fetched_url] for item in item_chunk if item.fetched_url in states}
+            query = select(*Article.__table__.columns).where(or_(
+                Article.url.in_(urls), Article.url_key.in_(keys), Article.content_hash.in_(hashes), Article.id.in_(ids),
+            ))
             found.update((row.id, dict(row._mapping)) for row in session.execute(query))
         return [found[key] for key in sorted(found)]
 
@@ -316,11 +431,27 @@ class KnownPage:
     etag: str | None
     last_modified: str | None
     last_fetched_at: datetime | None
+    not_modified_runs: int = 0
+    gone_runs: int = 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a run learned of a known page without storing it: when (the
+    request's time), and for a 304 or a 404/410 the status, the validators
+    to keep and the new count of such runs in a row."""
+
+    article_id: int
+    at: datetime
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    runs: int = 0
 
 
 class CrawlStateStore:
-    """Reads crawl_state for the incremental middleware and records the pages a
-    run found unchanged (answered 304, or skipped) in bulk."""
+    """Reads crawl_state for the incremental middleware and records in bulk
+    the pages a run found unchanged (answered 304, or skipped) or gone."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -329,34 +460,44 @@ class CrawlStateStore:
         """Every page of a host that gave a stored article, by URL (one query)."""
         query = select(
             CrawlState.url, CrawlState.article_id, CrawlState.outlet, CrawlState.etag,
-            CrawlState.last_modified, CrawlState.last_fetched_at,
+            CrawlState.last_modified, CrawlState.last_fetched_at, CrawlState.not_modified_runs, CrawlState.gone_runs,
         ).where(CrawlState.host == host, CrawlState.article_id.is_not(None))
         with self.engine.connect() as connection:
             return {
-                row.url: KnownPage(row.article_id, row.outlet, row.etag, row.last_modified, row.last_fetched_at)
+                row.url: KnownPage(row.article_id, row.outlet, row.etag, row.last_modified, row.last_fetched_at,
+                                   row.not_modified_runs, row.gone_runs)
                 for row in connection.execute(query)
             }
 
-    def record_unchanged(self, not_modified: dict[str, tuple[int, datetime]],
-                         skipped: dict[str, tuple[int, datetime]]) -> None:
-        """One transaction: pages answered 304 (URL -> (article id, time)) move
-        `last_fetched_at`; those and the skipped ones move `last_seen_at`, with
-        their articles."""
-        if not not_modified and not skipped:
+    def record_answers(self, not_modified: dict[str, Answer], skipped: dict[str, Answer],
+                       gone: dict[str, Answer]) -> None:
+        """One transaction: pages answered 304 move `last_fetched_at` and keep
+        the validators sent with it; those and the skipped ones move
+        `last_seen_at`, with their articles, which are not removed. Pages
+        answered 404/410 move `last_fetched_at` and mark their articles
+        removed (from the first such answer on)."""
+        if not (not_modified or skipped or gone):
             return
         with Session(self.engine) as session, session.begin():
             answered = [
-                {"url": url, "last_status": 304, "last_fetched_at": moment, "last_seen_at": moment}
-                for url, (_, moment) in not_modified.items()
+                {"url": url, "last_status": 304, "last_fetched_at": a.at, "last_seen_at": a.at, "etag": a.etag,
+                 "last_modified": a.last_modified, "not_modified_runs": a.runs, "gone_runs": 0}
+                for url, a in not_modified.items()
             ]
-            listed = [{"url": url, "last_seen_at": moment} for url, (_, moment) in skipped.items()]
+            listed = [{"url": url, "last_seen_at": a.at} for url, a in skipped.items()]
+            missing = [{"url": url, "last_status": a.status, "last_fetched_at": a.at, "gone_runs": a.runs}
+                       for url, a in gone.items()]
             seen: dict[int, datetime] = {}
-            for article_id, moment in (*not_modified.values(), *skipped.values()):
-                seen[article_id] = max(moment, seen.get(article_id, moment))
-            for params in (answered, listed):
+            for answer in (*not_modified.values(), *skipped.values()):
+                seen[answer.article_id] = max(answer.at, seen.get(answer.article_id, answer.at))
+            removed = {a.article_id: a.at for a in gone.values() if a.runs == 1 and a.article_id not in seen}
+            for params in (answered, listed, missing):
                 if params:
                     session.execute(update(CrawlState), params)
-            session.execute(update(Article), [{"id": key, "last_seen_at": moment} for key, moment in seen.items()])
+            sightings = [{"id": key, "last_seen_at": moment, "removed_at": None} for key, moment in seen.items()]
+            for params in (sightings, [{"id": key, "removed_at": moment} for key, moment in removed.items()]):
+                if params:
+                    session.execute(update(Article), params)
 
 
 class CrawlRunLog:

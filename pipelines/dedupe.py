@@ -1,6 +1,8 @@
 """Dedupe key: a hash of the article's body text, so the same story read again
-(at its URL or another) maps to one row. The storage layer updates the
-existing row for a known URL or a known hash."""
+(at its URL or another of its outlet's) maps to one row. The storage layer
+(db/store.py) updates the existing row for a known URL, and within one outlet
+for a known hash; another outlet's copy of the text is a row of its own,
+linked by `duplicate_of`."""
 from __future__ import annotations
 
 import hashlib

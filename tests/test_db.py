@@ -23,7 +23,7 @@ ARTICLE_COLUMNS = {
     "id", "url", "outlet", "outlet_name", "title", "subtitle", "body", "published_at", "modified_at",
     "captured_at", "section", "authors", "tags", "agency", "via", "language", "canonical_url",
     "image_url", "captions", "word_count", "content_hash", "search_text", "parser",
-    "first_seen_at", "last_seen_at", "fetched_at",
+    "first_seen_at", "last_seen_at", "fetched_at", "url_key", "duplicate_of", "removed_at",
 }
 
 
@@ -39,11 +39,12 @@ def test_migrations_create_the_schema(db_url):
     assert {"outlets", "articles", "rejected_pages", "alembic_version"} <= set(schema.get_table_names())
     assert ARTICLE_COLUMNS <= {c["name"] for c in schema.get_columns("articles")}
     indexed = {tuple(ix["column_names"]) for ix in schema.get_indexes("articles")}
-    assert {("outlet",), ("published_at",), ("content_hash",)} <= indexed
+    assert {("outlet",), ("published_at",), ("content_hash",), ("url_key",), ("duplicate_of",)} <= indexed
     unique = {tuple(uq["column_names"]) for uq in schema.get_unique_constraints("articles")}
     assert ("url",) in unique
-    [foreign_key] = schema.get_foreign_keys("articles")
-    assert (foreign_key["referred_table"], foreign_key["referred_columns"]) == ("outlets", ["slug"])
+    foreign_keys = {(tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+                    for fk in schema.get_foreign_keys("articles")}
+    assert foreign_keys == {(("outlet",), "outlets", ("slug",)), (("duplicate_of",), "articles", ("id",))}
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:

@@ -28,11 +28,11 @@ from scrapy.exceptions import IgnoreRequest
 from sqlalchemy import create_engine, select, text
 
 from crawler.items import ArticleItem
-from crawler.middlewares.incremental import NotModified, parse_lastmod
+from crawler.middlewares.incremental import NotModified, lastmod_end
 from crawler.middlewares.runs import CLOSE_RECORD, prepare_jobdir, requests_sent, run_errors
 from db.models import Base
 from db.session import normalize_url, prepare_database
-from db.store import ArticleStore, CrawlRunLog, CrawlStateStore
+from db.store import Answer, ArticleStore, CrawlRunLog, CrawlStateStore
 from tests.crawl_runner import fixture_settings, run_scrapy, window_start
 from tests.replay_runner import REPO, SCRAPY
 from tests.sites.server import SITES_DIR, FixtureServer, load_expected, route_key, site_hosts
@@ -546,15 +546,32 @@ def test_crawl_state_store_loads_a_host_and_records_unchanged_pages(engine):
 
     later = datetime.now(timezone.utc) + timedelta(hours=1)
     first, second = known["https://aawsat.com/a/1"], known["https://aawsat.com/a/2"]
-    state.record_unchanged({"https://aawsat.com/a/1": (first.article_id, later)},
-                           {"https://aawsat.com/a/2": (second.article_id, later)})
+    gone = state.known_pages("24.ae")["https://24.ae/article/3/x"]
+    state.record_answers(
+        {"https://aawsat.com/a/1": Answer(first.article_id, later, 304, '"a"', "Wed, 20 Nov 2024 10:00:00 GMT", 1)},
+        {"https://aawsat.com/a/2": Answer(second.article_id, later)},
+        {"https://24.ae/article/3/x": Answer(gone.article_id, later, 410, runs=1)},
+    )
     rows = {r["url"]: r for r in table(engine, "crawl_state")}
     answered, listed = rows["https://aawsat.com/a/1"], rows["https://aawsat.com/a/2"]
     assert (answered["last_status"], answered["last_fetched_at"], answered["last_seen_at"]) == (304, later, later)
+    # The 304 sent a newer Last-Modified: kept for the next conditional request.
+    assert (answered["last_modified"], answered["not_modified_runs"]) == ("Wed, 20 Nov 2024 10:00:00 GMT", 1)
     assert (listed["last_status"], listed["last_seen_at"]) == (200, later) and listed["last_fetched_at"] < later
-    seen = {r["url"]: r["last_seen_at"] for r in table(engine, "articles")}
-    assert seen["https://aawsat.com/a/1"] == seen["https://aawsat.com/a/2"] == later
-    assert seen["https://24.ae/article/3/x"] < later
+    missing = rows["https://24.ae/article/3/x"]
+    assert (missing["last_status"], missing["last_fetched_at"], missing["gone_runs"]) == (410, later, 1)
+    articles_by_url = {r["url"]: r for r in table(engine, "articles")}
+    assert articles_by_url["https://aawsat.com/a/1"]["last_seen_at"] == later
+    assert articles_by_url["https://aawsat.com/a/2"]["last_seen_at"] == later
+    removed = articles_by_url["https://24.ae/article/3/x"]
+    assert removed["last_seen_at"] < later and removed["removed_at"] == later and removed["body"] == "ج"
+    assert gone.gone_runs == 0
+    assert CrawlStateStore(engine).known_pages("24.ae")["https://24.ae/article/3/x"].gone_runs == 1
+
+    # Stored again (it came back): no longer removed, no longer counted gone.
+    ArticleStore(engine).write_articles([page("https://24.ae/article/3/x", "ج", outlet="24ae")])
+    assert [r["removed_at"] for r in table(engine, "articles", url="https://24.ae/article/3/x")] == [None]
+    assert [r["gone_runs"] for r in table(engine, "crawl_state", url="https://24.ae/article/3/x")] == [0]
 
     # A deleted article leaves its state without an article: not known any more.
     with engine.begin() as connection:
@@ -582,16 +599,20 @@ def test_crawl_run_log(engine):
 # --- pure functions ---------------------------------------------------------------------
 
 
-def test_parse_lastmod():
-    assert parse_lastmod("2024-11-20T09:10:00+03:00") == datetime(2024, 11, 20, 6, 10, tzinfo=timezone.utc)
-    assert parse_lastmod("2024-11-20T06:10:00Z") == datetime(2024, 11, 20, 6, 10, tzinfo=timezone.utc)
-    assert parse_lastmod("Wed, 20 Nov 2024 09:10:00 +0300") == datetime(2024, 11, 20, 6, 10, tzinfo=timezone.utc)
+def test_lastmod_is_read_to_the_end_of_its_precision():
+    utc = timezone.utc
+    # Whole seconds or minutes name the whole second or minute: an edit within it is not older than a fetch in it.
+    assert lastmod_end("2024-11-20T09:10:00+03:00") == datetime(2024, 11, 20, 6, 10, 1, tzinfo=utc)
+    assert lastmod_end("2024-11-20T06:10Z") == datetime(2024, 11, 20, 6, 11, tzinfo=utc)
+    assert lastmod_end("Wed, 20 Nov 2024 09:10:00 +0300") == datetime(2024, 11, 20, 6, 10, 1, tzinfo=utc)
+    assert lastmod_end("2024-11-20T06:10:00.250Z") == datetime(2024, 11, 20, 6, 10, 0, 250000, tzinfo=utc)
     # A date alone: its last possible instant, so an edit later that day is not skipped.
-    assert parse_lastmod("2024-11-20") == datetime(2024, 11, 21, 12, 0, tzinfo=timezone.utc)
-    assert parse_lastmod(date(2024, 11, 20)) == parse_lastmod("2024-11-20")
-    assert parse_lastmod(datetime(2024, 11, 20, 6, 10)) == datetime(2024, 11, 20, 6, 10, tzinfo=timezone.utc)
-    for unreadable in (None, "", "yesterday", "2024-13-45", "2024"):
-        assert parse_lastmod(unreadable) is None
+    assert lastmod_end("2024-11-20") == datetime(2024, 11, 21, 12, 0, tzinfo=utc)
+    assert lastmod_end(date(2024, 11, 20)) == lastmod_end("2024-11-20")
+    assert lastmod_end("2024-11") == datetime(2024, 12, 1, 12, 0, tzinfo=utc)
+    assert lastmod_end(datetime(2024, 11, 20, 6, 10)) == datetime(2024, 11, 20, 6, 10, tzinfo=utc)
+    for unreadable in (None, "", "yesterday", "2024-13-45"):
+        assert lastmod_end(unreadable) is None
     assert issubclass(NotModified, IgnoreRequest)
 
 

@@ -2,9 +2,9 @@
 
 `CrawlRunRecorder` (extension) inserts the row when the spider opens and
 completes it when it closes: end time, close reason, requests, responses,
-304s, skipped known articles, new / updated / unchanged / rejected articles,
-bytes, errors by reason and every stat of the run (JSON). A run killed hard
-keeps `finished_at` NULL.
+304s, skipped known articles, new / updated / unchanged / rejected / removed
+articles, bytes, errors by reason and every stat of the run (JSON). A run
+killed hard keeps `finished_at` NULL.
 
 `ResumableScheduler` (the `SCHEDULER`) is Scrapy's scheduler with a rule for
 the job directory (`-s JOBDIR=...`). Scrapy saves its request queue only when
@@ -59,6 +59,7 @@ RUN_COUNTERS = {
     "updated": "articles/updated",
     "unchanged": "articles/unchanged",
     "rejected": "articles/rejected",
+    "removed": "articles/removed",
     "response_bytes": "downloader/response_bytes",
 }
 
