@@ -69,6 +69,7 @@ class ServedRequest:
     status: int
     conditional: bool  # the request carried If-None-Match or If-Modified-Since
     headers: dict[str, str]
+    received_at: datetime | None = None  # when the request arrived (before a route's delay)
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,12 @@ class _Page:
     body: bytes
     content_type: str
     last_modified: datetime
+    fixed_etag: str | None = None  # e.g. a weak W/"..." that stays through edits
+    status: int = 200
 
     @property
     def etag(self) -> str:
-        return '"' + hashlib.sha1(self.body).hexdigest()[:20] + '"'
+        return self.fixed_etag or '"' + hashlib.sha1(self.body).hexdigest()[:20] + '"'
 
 
 @dataclass
@@ -189,10 +192,13 @@ class FixtureServer:
 
     # --- what tests change and inspect -----------------------------------------
 
-    def set_override(self, host: str, path: str, body: str | bytes, content_type: str | None = None) -> None:
+    def set_override(self, host: str, path: str, body: str | bytes = "", content_type: str | None = None, *,
+                     etag: str | None = None, status: int = 200) -> None:
         """Serve `body` at `path` from now on (any path, declared or not), with a
-        new ETag and a Last-Modified later than the one it replaces. Text is
-        encoded like the route it replaces (UTF-8 if none)."""
+        new ETag (a hash of the body, or `etag` as given) and a Last-Modified
+        later than the one it replaces; with another `status` (404, 410) the
+        site's not-found page instead. Text is encoded like the route it
+        replaces (UTF-8 if none)."""
         site = self.site(host)
         key = route_key(path)
         spec = site.routes.get(key, {})
@@ -206,7 +212,7 @@ class FixtureServer:
                 content_type = current.content_type if current else f"text/html; charset={encoding}"
             now = datetime.now(timezone.utc).replace(microsecond=0)
             last_modified = max(now, current.last_modified + timedelta(seconds=1)) if current else now
-            self._overrides[(site.host, key)] = _Page(data, content_type, last_modified)
+            self._overrides[(site.host, key)] = _Page(data, content_type, last_modified, etag, status)
 
     def clear_override(self, host: str, path: str) -> None:
         with self._lock:
@@ -262,9 +268,10 @@ class FixtureServer:
             body = f'<html><body><a href="{location}">moved</a></body></html>'.encode()
             return key, _Response(spec.get("status", 301), {"Location": location,
                                                               "Content-Type": "text/html; charset=utf-8"}, body), conditional
-        if override is None and spec.get("status", 200) != 200:
+        status = override.status if override is not None else spec.get("status", 200)
+        if status != 200:
             response = self._not_found(site)
-            response.status = spec["status"]
+            response.status = status
             return key, response, conditional
         page = override or site.page(spec)
         validators = {"ETag": page.etag, "Last-Modified": email.utils.format_datetime(page.last_modified, usegmt=True)}
@@ -287,8 +294,9 @@ def _not_modified(headers, page: _Page) -> bool:
     """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since."""
     if_none_match = headers.get("If-None-Match")
     if if_none_match is not None:
-        tags = [tag.strip() for tag in if_none_match.split(",")]
-        return "*" in tags or any(tag.removeprefix("W/") == page.etag for tag in tags)
+        # The weak comparison of RFC 9110 §8.8.3.2: W/"x" matches "x".
+        tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+        return "*" in tags or page.etag.removeprefix("W/") in tags
     if_modified_since = headers.get("If-Modified-Since")
     if not if_modified_since:
         return False
@@ -314,6 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(send_body=False)
 
     def _serve(self, send_body: bool) -> None:
+        received_at = datetime.now(timezone.utc)
         host = (self.headers.get(HOST_HEADER) or self.headers.get("Host") or "").strip().lower()
         host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
         # The request line arrives as Latin-1; a client may have sent raw UTF-8.
@@ -323,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
         # finds it in the log. An alias (www.) is logged under the site's host.
         site = self.fixture.sites.get(host)
         self.fixture._record(ServedRequest(site.host if site else host, key, self.command, response.status,
-                                          conditional, dict(self.headers.items())))
+                                          conditional, dict(self.headers.items()), received_at))
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
