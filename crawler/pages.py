@@ -7,9 +7,12 @@ from urllib.parse import urlsplit
 
 from w3lib.url import safe_url_string
 
-from crawler.inputs import UnreadableInput, check_content, decode_text, maybe_gunzip
+from crawler.inputs import (
+    UnreadableInput, check_content, check_page_size, check_text_size, decode_text, maybe_gunzip,
+)
 from crawler.items import ArticleItem
 from crawler.outlets import by_url
+from crawler.settings import DOWNLOAD_MAXSIZE
 
 CAPTURE = "capture"
 HTML = "html"
@@ -43,32 +46,37 @@ class NotAnArticle(Exception):
 
 def read_saved_page(
     data: bytes, url: str, kind: str, *, encoding: str | None = None, fetched_at: datetime | None = None,
-    articles_only: bool = False,
+    articles_only: bool = False, max_bytes: int = DOWNLOAD_MAXSIZE,
 ) -> ArticleItem:
-    """Parse one saved page. Raises `UnreadableInput` for input that is not a page.
+    """Parse one saved page. Raises `UnreadableInput` for input that is not a
+    page, or one too large to be one article (crawler.inputs).
 
     `url` is where the page was read from: a file, or the web URL of an
     archived response. `encoding` is the charset an HTTP header declared for an
     HTML page, if any; `fetched_at` is when it was fetched (an archived
     response's date; it picks the outlet's parser version). With
     `articles_only` (saved files, which come without a crawl's URL rules), an
-    HTML page that is not one article raises `NotAnArticle`."""
-    data = maybe_gunzip(data)
+    HTML page that is not one article raises `NotAnArticle`. `max_bytes`
+    (DOWNLOAD_MAXSIZE) bounds the page once gzip is undone."""
+    data = maybe_gunzip(data, max_bytes)
     check_content(data)
     if kind == CAPTURE:
         from crawler.extraction.captures import parse_capture
 
         text, text_encoding = decode_text(data)
+        check_text_size(len(text), data)
         item = parse_capture(text, url)
         if text_encoding != "utf-8":
             item.warnings.append(f"decoded_as_{text_encoding}")
     elif kind == HTML:
         from crawler.extraction.fields.kind import ARTICLE, page_kind
         from crawler.extraction.html import extract_html
-        from crawler.extraction.page import ParsedPage
+        from crawler.extraction.page import ParsedPage, tree_size
 
-        # Parsed once: judged first, then extracted.
+        # Parsed once: sized and judged first, then extracted.
         page = ParsedPage.parse(data, url, encoding)
+        if page is not None:
+            check_page_size(*tree_size(page.tree), data)
         if articles_only and page is not None and (found := page_kind(page)) != ARTICLE:
             raise NotAnArticle(found)
         item = extract_html(data, url, encoding=encoding, at=fetched_at, page=page)
@@ -79,6 +87,8 @@ def read_saved_page(
             item.outlet = outlet.slug
     else:
         raise UnreadableInput("unsupported_format", f"not a saved page type: {url}")
+    # A JSON-LD articleBody escapes the page's text size: the normalizers get no more either.
+    check_text_size(len(item.body or ""), data)
     item.input_ref = item.input_ref or url
     item.fetched_at = item.fetched_at or fetched_at
     return item

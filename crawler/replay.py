@@ -18,17 +18,17 @@ import logging
 from pathlib import Path
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from w3lib.encoding import http_content_type_encoding
 
 from crawler.discovery import declares_article
-from crawler.inputs import UnreadableInput
+from crawler.inputs import GZIP_MAGIC, RAW_PREFIX_BYTES, TOO_LARGE, UnreadableInput, inflated_prefix
 from crawler.items import RejectedPage
+from crawler.middlewares.dropped import DroppedRequest
 from crawler.outlets import by_url
 from crawler.pages import HTML, WARC, NotAnArticle, kind_of, read_saved_page
 from crawler.summary import NOT_ARTICLE
-from crawler.warc import RECORD_OFFSET, WarcResponseRecord, record_ref, scan_warc
+from crawler.warc import RECORD_OFFSET, WarcResponseRecord, record_prefix, record_ref, scan_warc
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,13 @@ def iter_input_files(paths: list[str], extensions: list[str]):
             yield path, (None if kind_of(path.name) else "unsupported_format")
         else:
             yield path, "missing"
+
+
+def _file_prefix(path: Path) -> bytes:
+    """What a file too large to read keeps: its first bytes, inflated if gzip."""
+    with open(path, "rb") as stream:
+        head = stream.read(RAW_PREFIX_BYTES)
+    return inflated_prefix(head) if head[:2] == GZIP_MAGIC else head
 
 
 class ReplaySpider(scrapy.Spider):
@@ -82,9 +89,10 @@ class ReplaySpider(scrapy.Spider):
             stats.inc_value("replay/files")
             uri = path.as_uri()
             if problem is None and max_bytes and path.stat().st_size > max_bytes:
-                problem = "too_large"
+                problem = TOO_LARGE
             if problem:
-                yield self._reject(uri, problem, self._problem_detail(path, problem, max_bytes))
+                raw = _file_prefix(path) if problem == TOO_LARGE else None
+                yield self._reject(uri, problem, self._problem_detail(path, problem, max_bytes), raw)
                 continue
             yield scrapy.Request(
                 uri, callback=self.parse_page, errback=self.on_error,
@@ -106,7 +114,7 @@ class ReplaySpider(scrapy.Spider):
                 ref = record_ref(path, record.offset)
                 if max_bytes and record.payload_length > max_bytes:
                     detail = f"{record.payload_length} bytes, over DOWNLOAD_MAXSIZE ({max_bytes})"
-                    yield self._reject(record.target_uri, "too_large", detail, input_ref=ref)
+                    yield self._reject(record.target_uri, TOO_LARGE, detail, record_prefix(path, record.offset), ref)
                     continue
                 yield scrapy.Request(
                     ref, callback=self.parse_page, errback=self.on_error, dont_filter=True,
@@ -136,7 +144,7 @@ class ReplaySpider(scrapy.Spider):
 
     @staticmethod
     def _problem_detail(path: Path, problem: str, max_bytes: int) -> str:
-        if problem == "too_large":
+        if problem == TOO_LARGE:
             return f"{path.stat().st_size} bytes, over DOWNLOAD_MAXSIZE ({max_bytes})"
         if problem == "missing":
             return f"no such file or folder: {path}"
@@ -152,7 +160,7 @@ class ReplaySpider(scrapy.Spider):
         # header declared; where it was read from is the record's file and offset.
         input_ref = response.request.url
         # A saved file has no crawl's URL rules: its content says whether it is an article.
-        options = {"articles_only": True}
+        options = {"articles_only": True, "max_bytes": self.settings.getint("DOWNLOAD_MAXSIZE")}
         if RECORD_OFFSET in response.meta:
             if by_url(response.url) is None and not declares_article(response):
                 # A site without an outlet description: its crawl (the generic
@@ -162,7 +170,7 @@ class ReplaySpider(scrapy.Spider):
                 return
             content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
             options = {"encoding": http_content_type_encoding(content_type),
-                       "fetched_at": response.meta.get("fetched_at")}
+                       "fetched_at": response.meta.get("fetched_at"), "max_bytes": options["max_bytes"]}
         try:
             item = read_saved_page(response.body, response.url, kind, **options)
         except NotAnArticle as exc:
@@ -172,7 +180,8 @@ class ReplaySpider(scrapy.Spider):
             self.crawler.stats.inc_value(NOT_ARTICLE + exc.kind)
             return
         except UnreadableInput as exc:
-            yield self._reject(response.url, exc.reason, exc.detail, response.body, input_ref)
+            raw = response.body if exc.raw is None else exc.raw
+            yield self._reject(response.url, exc.reason, exc.detail, raw, input_ref)
             return
         except Exception as exc:  # a parser bug must cost one page, not the run
             logger.exception("Parser failed on %s", input_ref)
@@ -184,10 +193,9 @@ class ReplaySpider(scrapy.Spider):
 
     def on_error(self, failure):
         request = failure.request
-        if failure.check(UnreadableInput):
-            reason, detail = failure.value.reason, failure.value.detail
-        elif failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(failure.value):
-            reason, detail = "too_large", failure.getErrorMessage()
+        raw = None
+        if failure.check(UnreadableInput, DroppedRequest):
+            reason, detail, raw = failure.value.reason, failure.value.detail, failure.value.raw
         else:
             reason, detail = "read_error", failure.getErrorMessage()
-        yield self._reject(request.meta.get("page_url") or request.url, reason, detail, input_ref=request.url)
+        yield self._reject(request.meta.get("page_url") or request.url, reason, detail, raw, request.url)

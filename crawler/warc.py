@@ -12,6 +12,7 @@ The writing side is `crawler.middlewares.warc`.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from w3lib.url import file_uri_to_path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 
-from crawler.inputs import UnreadableInput
+from crawler.inputs import RAW_PREFIX_BYTES, UnreadableInput, inflated_prefix
 
 # Request meta key: the offset of the WARC record a `file://` request reads.
 RECORD_OFFSET = "warc_record_offset"
@@ -98,34 +99,50 @@ def scan_warc(path: Path) -> Iterator[WarcResponseRecord]:
             ) from None
 
 
-def read_response_record(path: Path, offset: int, request: Request) -> Response:
-    """The HTTP response a response record holds, as Scrapy's downloader would
-    have handed it over: framing undone, Content-Encoding left for
-    HttpCompressionMiddleware, under the record's target URI."""
+@contextmanager
+def _response_body(path: Path, offset: int):
+    """(record, body stream) of the response record at `offset`, framing undone."""
     try:
         with open(path, "rb") as stream:
             stream.seek(offset)
             record = next(iter(ArchiveIterator(stream)))
             if record.rec_type != "response" or not record.http_headers:
                 raise UnreadableInput("corrupt_warc", f"no HTTP response record at offset {offset} of {path.name}")
-            http = record.http_headers
             body_stream = record.raw_stream
-            if (http.get_header("Transfer-Encoding") or "").lower() == "chunked":
+            if (record.http_headers.get_header("Transfer-Encoding") or "").lower() == "chunked":
                 body_stream = ChunkedDataReader(body_stream)
-            body = body_stream.read()
-            _check_complete(record, path, offset)
-            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-            status = int(http.get_statuscode())
+            yield record, body_stream
     except UnreadableInput:
         raise
     except Exception as exc:  # as in scan_warc: any failure on damaged input
         raise UnreadableInput("corrupt_warc", f"record at offset {offset} of {path.name}: {_describe(exc)}") from None
+
+
+def read_response_record(path: Path, offset: int, request: Request) -> Response:
+    """The HTTP response a response record holds, as Scrapy's downloader would
+    have handed it over: framing undone, Content-Encoding left for
+    HttpCompressionMiddleware, under the record's target URI."""
+    with _response_body(path, offset) as (record, body_stream):
+        body = body_stream.read()
+        _check_complete(record, path, offset)
+        http = record.http_headers
+        uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+        status = int(http.get_statuscode())
     headers = scrapy_headers(h for h in http.headers if h[0].lower() != "transfer-encoding")
     response_class = responsetypes.from_args(headers=headers, url=uri, body=body)
     return response_class(
         url=uri, status=status, headers=headers, body=body,
         request=request, protocol=http.protocol or None, flags=["warc"],
     )
+
+
+def record_prefix(path: Path, offset: int) -> bytes:
+    """What a page record too large to read keeps: the first RAW_PREFIX_BYTES
+    of its body, inflated if it is gzip or deflate encoded."""
+    with _response_body(path, offset) as (record, body_stream):
+        head = body_stream.read(RAW_PREFIX_BYTES)
+        encoding = (record.http_headers.get_header("Content-Encoding") or "").strip().lower()
+    return inflated_prefix(head) if encoding in ("gzip", "x-gzip", "deflate") else head
 
 
 class ReplayFileDownloadHandler(FileDownloadHandler):

@@ -36,6 +36,7 @@ _ARTICLE_TYPES = {"blogposting", "liveblogposting", "report", "posting"}
 _JSON_COMMENTS = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.DOTALL)
 _JSON_TRAILING_COMMAS = re.compile(r'("(?:\\.|[^"\\])*")|,(?=\s*[}\]])')
 _MICRODATA_PROPERTIES = ("headline", "name", "datepublished", "datemodified", "datecreated", "author", "creator")
+_CODE = {"script", "style"}
 
 
 def clean(text: str | None) -> str:
@@ -229,6 +230,18 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
     except (etree.ParserError, ValueError) as exc:
         logger.debug("Unparsable HTML: %s", exc)
         return None
+
+
+def tree_size(tree) -> tuple[int, int]:
+    """How many elements a page has, and characters of text outside scripts and styles."""
+    elements = chars = 0
+    for element in tree.iter():
+        elements += 1
+        if element.text and element.tag not in _CODE:
+            chars += len(element.text)
+        if element.tail:
+            chars += len(element.tail)
+    return elements, chars
 
 
 def _collect_meta(tree) -> dict[str, list[str]]:

@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from w3lib.encoding import http_content_type_encoding
@@ -46,8 +46,9 @@ from w3lib.url import safe_url_string
 from crawler.discovery import (
     Entry, is_recent, page_links, parse_feed, parse_sitemap, resolve_since, robots_sitemaps,
 )
-from crawler.inputs import UnreadableInput
+from crawler.inputs import TOO_LARGE, UnreadableInput
 from crawler.items import ArticleItem, RejectedPage
+from crawler.middlewares.dropped import DroppedRequest
 from crawler.middlewares.incremental import ARTICLE_META, LASTMOD_META
 from crawler.pages import HTML, read_saved_page
 
@@ -217,9 +218,10 @@ class NewsSpider(scrapy.Spider):
         try:
             # The replay's path for saved HTML: one rule for extraction and stored URL.
             item = read_saved_page(response.body, response.url, HTML,
-                                   encoding=http_content_type_encoding(content_type), fetched_at=fetched_at)
+                                   encoding=http_content_type_encoding(content_type), fetched_at=fetched_at,
+                                   max_bytes=self.settings.getint("DOWNLOAD_MAXSIZE"))
         except UnreadableInput as exc:
-            return self._reject(response.url, exc.reason, exc.detail, response.body)
+            return self._reject(response.url, exc.reason, exc.detail, response.body if exc.raw is None else exc.raw)
         except Exception as exc:  # a parser bug must cost one page, not the run
             logger.exception("Parser failed on %s", response.url)
             return self._reject(response.url, "parse_error", f"{type(exc).__name__}: {exc}", response.body)
@@ -231,12 +233,21 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure):
         """Download failures. An article that could not be read (server errors
-        after the retries, timeouts) is kept as a rejected page for the next
-        run; one that is gone (404, 410) is not. robots.txt refusals, skipped
-        and unchanged articles (IgnoreRequest) are not errors."""
+        after the retries, timeouts, a body over DOWNLOAD_MAXSIZE before or
+        after decompression: crawler/middlewares/dropped.py) is kept as a
+        rejected page for the next run; one that is gone (404, 410) is not.
+        robots.txt refusals, skipped and unchanged articles (other
+        IgnoreRequests) are not errors."""
         request = failure.request
         kind = request.meta.get(DISCOVERY_META, "page")
-        if failure.check(HttpError):
+        detail, raw = failure.getErrorMessage(), None
+        if failure.check(DroppedRequest):
+            reason, detail, raw = failure.value.reason, failure.value.detail, failure.value.raw
+        elif failure.check(DownloadCancelledError):
+            # Scrapy's download handlers cancel a download only past DOWNLOAD_MAXSIZE.
+            reason = TOO_LARGE
+            detail = detail or f"over DOWNLOAD_MAXSIZE ({self.settings.getint('DOWNLOAD_MAXSIZE')} bytes)"
+        elif failure.check(HttpError):
             status = failure.value.response.status
             reason = f"http_{status}"
             if status in _GONE:
@@ -247,9 +258,9 @@ class NewsSpider(scrapy.Spider):
         else:
             reason = "download_error"
         if kind == "article":
-            yield self._reject(request.url, reason, failure.getErrorMessage())
+            yield self._reject(request.url, reason, detail, raw)
         else:
-            self._discovery_error(request.url, kind, f"{reason}: {failure.getErrorMessage()}")
+            self._discovery_error(request.url, kind, f"{reason}: {detail}")
 
     # --- helpers ----------------------------------------------------------------
 
