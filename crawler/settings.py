@@ -132,10 +132,14 @@ FIXTURE_SERVER = None
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
-    # Scrapy's own, in its place, whose silent drop of a page too large once
-    # decompressed becomes a rejected page (crawler/middlewares/dropped.py).
+    # Scrapy's own, in their places, whose silent drops of a page become
+    # rejected pages (crawler/middlewares/dropped.py).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.dropped.AccountedMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.dropped.SizeLimitedCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.dropped.AccountedRedirectMiddleware": 600,
     # Above RedirectMiddleware (600), so it sees a 3xx first and clears the
     # validators the redirected request would copy.
     "crawler.middlewares.incremental.IncrementalMiddleware": 650,

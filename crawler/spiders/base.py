@@ -233,8 +233,8 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure):
         """Download failures. An article that could not be read (server errors
-        after the retries, timeouts, a body over DOWNLOAD_MAXSIZE before or
-        after decompression: crawler/middlewares/dropped.py) is kept as a
+        after the retries, timeouts, a body over DOWNLOAD_MAXSIZE, redirects
+        that lead nowhere: crawler/middlewares/dropped.py) is kept as a
         rejected page for the next run; one that is gone (404, 410) is not.
         robots.txt refusals, skipped and unchanged articles (other
         IgnoreRequests) are not errors."""
