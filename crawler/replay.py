@@ -15,6 +15,8 @@ neither a file to store nor a rejection."""
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from pathlib import Path
 
 import scrapy
@@ -32,23 +34,87 @@ from crawler.warc import RECORD_OFFSET, WarcResponseRecord, record_prefix, recor
 
 logger = logging.getLogger(__name__)
 
+_FILE_TYPES = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+               stat.S_IFSOCK: "a socket"}
+
 
 def iter_input_files(paths: list[str], extensions: list[str]):
     """Yield (path, problem) for every saved page under `paths`, in a stable
-    order; problem is None or a RejectedPage reason for a path given by name."""
+    order; problem is None for a file to read, else an `UnreadableInput` saying
+    why it cannot be read. Folders are read recursively, through symbolic links,
+    each folder once (a link back to a folder above is no loop); in them only
+    names of saved page types count, and each one is accounted for: a broken
+    link is `missing`, a FIFO, device or socket `not_a_file`, a file or folder
+    without read permission `unreadable`. A path given by name may be of no
+    saved page type (`unsupported_format`)."""
     suffixes = tuple(e.lower() for e in extensions)
     for raw in paths:
-        path = Path(raw).expanduser().resolve()
+        path = Path(raw).expanduser()
+        path = path.resolve() if path.exists() else path.absolute()
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if child.name.lower().endswith(suffixes):
-                    yield child, None
+            yield from sorted(_walk(path, suffixes), key=lambda found: found[0])
+            continue
+        problem = _file_problem(path)
+        if problem is None and not kind_of(path.name):
+            problem = UnreadableInput("unsupported_format", "not a saved page type (.txt, .html, .htm, .html.gz, "
+                                                            f".warc, .warc.gz): {path.name}")
+        yield path, problem
+
+
+def _walk(root: Path, suffixes: tuple[str, ...]) -> list[tuple[Path, UnreadableInput | None]]:
+    """The folder's saved pages: its own tree first, then the folders its links
+    lead to that were not read yet (a file is found under its real path when
+    it has one in the tree, and a link back up is no loop)."""
+    found: list[tuple[Path, UnreadableInput | None]] = []
+    folders_read: set[tuple[int, int]] = set()
+    links = [root]
+
+    def unlisted(error: OSError) -> None:
+        found.append((Path(error.filename), UnreadableInput("unreadable", f"folder not listed: {error.strerror}")))
+
+    while links:
+        for folder, subfolders, names in os.walk(links.pop(0), onerror=unlisted):
+            try:
+                identity = os.stat(folder)
+            except OSError as error:
+                unlisted(error)
+                continue
+            if (identity.st_dev, identity.st_ino) in folders_read:
+                logger.debug("Skipping %s: a folder read already", folder)
+                subfolders.clear()
+                continue
+            folders_read.add((identity.st_dev, identity.st_ino))
+            subfolders.sort()
+            # os.walk lists links to folders among the subfolders without entering them.
+            links += [Path(folder, name) for name in subfolders if os.path.islink(os.path.join(folder, name))]
+            for name in names:
+                if name.lower().endswith(suffixes):
+                    child = Path(folder, name)
+                    found.append((child, _file_problem(child)))
                 else:
-                    logger.debug("Skipping %s: not a saved page type", child)
-        elif path.is_file():
-            yield path, (None if kind_of(path.name) else "unsupported_format")
-        else:
-            yield path, "missing"
+                    logger.debug("Skipping %s: not a saved page type", Path(folder, name))
+    return found
+
+
+def _file_problem(path: Path) -> UnreadableInput | None:
+    """None for a regular file that opens for reading, else why not. Never
+    opens anything else: a FIFO would block the run."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        if path.is_symlink():
+            return UnreadableInput("missing", f"broken symbolic link to {os.readlink(path)}: {error.strerror}")
+        if isinstance(error, FileNotFoundError):
+            return UnreadableInput("missing", f"no such file or folder: {path}")
+        return UnreadableInput("unreadable", f"{path}: {error.strerror}")
+    if not stat.S_ISREG(mode):
+        return UnreadableInput("not_a_file", f"{path}: {_FILE_TYPES.get(stat.S_IFMT(mode), 'not a regular file')}")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        return UnreadableInput("unreadable", f"{path}: {error.strerror}")
+    return None
 
 
 def _file_prefix(path: Path) -> bytes:
@@ -88,11 +154,11 @@ class ReplaySpider(scrapy.Spider):
                 continue
             stats.inc_value("replay/files")
             uri = path.as_uri()
-            if problem is None and max_bytes and path.stat().st_size > max_bytes:
-                problem = TOO_LARGE
+            if problem is None and max_bytes and (size := path.stat().st_size) > max_bytes:
+                problem = UnreadableInput(TOO_LARGE, f"{size} bytes, over DOWNLOAD_MAXSIZE ({max_bytes})",
+                                          raw=_file_prefix(path))
             if problem:
-                raw = _file_prefix(path) if problem == TOO_LARGE else None
-                yield self._reject(uri, problem, self._problem_detail(path, problem, max_bytes), raw)
+                yield self._reject(uri, problem.reason, problem.detail, problem.raw)
                 continue
             yield scrapy.Request(
                 uri, callback=self.parse_page, errback=self.on_error,
@@ -141,14 +207,6 @@ class ReplaySpider(scrapy.Spider):
         if outlet and outlet.article_url_pattern and not outlet.is_article_url(record.target_uri):
             return "not_article"
         return None
-
-    @staticmethod
-    def _problem_detail(path: Path, problem: str, max_bytes: int) -> str:
-        if problem == TOO_LARGE:
-            return f"{path.stat().st_size} bytes, over DOWNLOAD_MAXSIZE ({max_bytes})"
-        if problem == "missing":
-            return f"no such file or folder: {path}"
-        return f"not a saved page type (.txt, .html, .htm, .html.gz, .warc, .warc.gz): {path.name}"
 
     def _reject(self, url: str, reason: str, detail: str, raw: bytes | None = None,
                 input_ref: str | None = None) -> RejectedPage:
