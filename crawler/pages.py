@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from scrapy.utils.url import strip_url
 from w3lib.url import safe_url_string
 
 from crawler.inputs import (
@@ -102,8 +103,10 @@ def stored_url(canonical: str | None, url: str) -> str:
     under its canonical URL only when that is a page of the same site (for a
     known outlet: one of its article URLs, not its home or a section), else
     under the URL it was fetched from."""
+    url = normalized_url(url)
     if not canonical or not _is_web(canonical):
         return url
+    canonical = normalized_url(canonical)
     if not _is_web(url):
         return canonical
     outlet = by_url(url)
@@ -113,7 +116,34 @@ def stored_url(canonical: str | None, url: str) -> str:
         site = _host(url).removeprefix("www.")
         host = _host(canonical).removeprefix("www.")
         same_page_kind = (host == site or host.endswith("." + site)) and bool(urlsplit(canonical).path.strip("/"))
-    return safe_url_string(canonical) if same_page_kind else url
+    return canonical if same_page_kind else url
+
+
+def normalized_url(url: str) -> str:
+    """A web URL as it is stored: made safe (w3lib), without `user:password@`
+    and with its `.` and `..` path segments resolved (RFC 3986). Other URLs
+    (file://) are left as they are."""
+    if not _is_web(url):
+        return url
+    parts = urlsplit(strip_url(safe_url_string(url), strip_default_port=False, strip_fragment=False))
+    return parts._replace(path=_without_dot_segments(parts.path)).geturl()
+
+
+def _without_dot_segments(path: str) -> str:
+    if "/." not in path:
+        return path
+    segments = path.split("/")
+    kept: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if len(kept) > 1:  # never above the root
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    # A path ending in a dot segment names a folder: it keeps its slash.
+    if segments[-1] in (".", ".."):
+        kept.append("")
+    return "/".join(kept)
 
 
 def _is_web(url: str) -> bool:

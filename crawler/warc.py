@@ -12,6 +12,7 @@ The writing side is `crawler.middlewares.warc`.
 """
 from __future__ import annotations
 
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,16 +27,20 @@ from w3lib.url import file_uri_to_path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 
-from crawler.inputs import RAW_PREFIX_BYTES, UnreadableInput, inflated_prefix
+from crawler.inputs import GZIP_MAGIC, RAW_PREFIX_BYTES, UnreadableInput, inflated_prefix
+from crawler.pages import normalized_url
 
 # Request meta key: the offset of the WARC record a `file://` request reads.
 RECORD_OFFSET = "warc_record_offset"
+# What ends every record (WARC 1.1, section 4): two CRLFs after the block.
+_SEPARATOR = b"\r\n\r\n"
+_CHUNK = 16384
 
 
 @dataclass(frozen=True)
 class WarcResponseRecord:
     offset: int  # where the record starts in the file (a gzip member of its own in .warc.gz)
-    target_uri: str
+    target_uri: str  # normalized (crawler.pages.normalized_url)
     warc_date: str
     status: int | None  # None: not an HTTP response (a dns: or ftp: record)
     headers: Headers
@@ -63,14 +68,18 @@ def record_ref(path: Path, offset: int) -> str:
 
 
 def scan_warc(path: Path) -> Iterator[WarcResponseRecord]:
-    """Yield every response record of a WARC file, in file order. Raises
-    `UnreadableInput("corrupt_warc", ...)` where the file stops being readable
-    (after yielding the records before that point), `UnreadableInput("empty")`
-    for an empty file."""
-    if path.stat().st_size == 0:
+    """Yield every response record of a WARC file, in file order, once it is
+    known to be whole. Raises `UnreadableInput("corrupt_warc", ...)` where the
+    file stops being readable, after yielding the whole records before that
+    point (a file cut anywhere gives exactly the records before the cut),
+    `UnreadableInput("empty")` for an empty file."""
+    size = path.stat().st_size
+    if size == 0:
         raise UnreadableInput("empty", f"{path.name}: an empty WARC file")
-    with open(path, "rb") as stream:
+    with open(path, "rb") as stream, open(path, "rb") as members:
+        gzipped = members.read(2) == GZIP_MAGIC
         records = ArchiveIterator(stream)
+        end = 0  # where the last whole record ends
         try:
             for record in records:
                 # warcio takes text that is not a WARC record for an old ARC record.
@@ -78,7 +87,7 @@ def scan_warc(path: Path) -> Iterator[WarcResponseRecord]:
                     raise UnreadableInput("corrupt_warc", f"{path.name}: no WARC record at offset {records.offset}")
                 http = record.http_headers
                 entry = dict(
-                    target_uri=record.rec_headers.get_header("WARC-Target-URI") or "",
+                    target_uri=normalized_url(record.rec_headers.get_header("WARC-Target-URI") or ""),
                     warc_date=record.rec_headers.get_header("WARC-Date") or "",
                     status=_status(http.get_statuscode()) if http else None,
                     headers=scrapy_headers(http.headers) if http else Headers(),
@@ -87,6 +96,8 @@ def scan_warc(path: Path) -> Iterator[WarcResponseRecord]:
                 # Reads the rest of the record, which tells where it started.
                 offset = records.get_record_offset()
                 _check_complete(record, path, offset)
+                _check_end(records, members if gzipped else None, path, offset)
+                end = records.offset
                 if record.rec_type == "response":
                     yield WarcResponseRecord(offset=offset, **entry)
         except UnreadableInput:
@@ -97,6 +108,42 @@ def scan_warc(path: Path) -> Iterator[WarcResponseRecord]:
             raise UnreadableInput(
                 "corrupt_warc", f"{path.name}: unreadable from offset {records.offset}: {_describe(exc)}"
             ) from None
+        # warcio stops without a word at a record whose header is cut.
+        if end != size:
+            raise UnreadableInput("corrupt_warc", f"{path.name}: cut short in the record at offset {end}")
+
+
+def _check_end(records: ArchiveIterator, members, path: Path, offset: int) -> None:
+    """What warcio lets pass at the end of a record just read: a wrong
+    Content-Length (it counts it and reads on), a separator cut short in a
+    plain file, a gzip member cut short (in its text or its trailer) in a
+    .warc.gz, whose record then reads as if it were whole."""
+    if records.err_count:
+        raise UnreadableInput("corrupt_warc", f"{path.name}: record at offset {offset} has a wrong length")
+    if members is None:
+        whole = records.offset - offset - records.get_record_length() >= len(_SEPARATOR)
+    else:
+        whole = _whole_gzip_member(members, offset, records.offset)
+    if not whole:
+        raise UnreadableInput("corrupt_warc", f"{path.name}: record at offset {offset} is cut short")
+
+
+def _whole_gzip_member(members, start: int, end: int) -> bool:
+    """Whether the bytes from `start` to `end` are one whole gzip member that
+    ends with the end of a record."""
+    members.seek(start)
+    inflater, tail, left = zlib.decompressobj(wbits=31), b"", end - start
+    try:
+        while left > 0 and not inflater.eof:
+            chunk = members.read(min(_CHUNK, left))
+            if not chunk:
+                return False
+            left -= len(chunk)
+            # Only the end of the text is looked at: a record may inflate to a lot.
+            tail = (tail + inflater.decompress(chunk)[-len(_SEPARATOR):])[-len(_SEPARATOR):]
+    except zlib.error:
+        return False
+    return inflater.eof and left == 0 and not inflater.unused_data and tail == _SEPARATOR
 
 
 @contextmanager
@@ -126,7 +173,7 @@ def read_response_record(path: Path, offset: int, request: Request) -> Response:
         body = body_stream.read()
         _check_complete(record, path, offset)
         http = record.http_headers
-        uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+        uri = normalized_url(record.rec_headers.get_header("WARC-Target-URI") or "")
         status = int(http.get_statuscode())
     headers = scrapy_headers(h for h in http.headers if h[0].lower() != "transfer-encoding")
     response_class = responsetypes.from_args(headers=headers, url=uri, body=body)
