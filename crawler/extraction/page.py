@@ -29,7 +29,8 @@ _HTML_PARSER = lxml.html.HTMLParser(
     collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True,
 )
 _WHITESPACE = re.compile(r"\s+")
-_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Control characters XML forbids (never part of a multi-byte UTF-8 sequence).
+_NOT_XML_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
 _ARTICLE_TYPES = {"blogposting", "liveblogposting", "report", "posting"}
 # JSON-LD as templates write it: `//` and `/* */` comments, then commas
 # before a closing bracket. Strings are matched first so their content is kept.
@@ -220,13 +221,13 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
     """The page's lxml tree, or None for an empty or unparsable page."""
     if not text or not text.strip():
         return None
-    # Characters XML forbids: left in, lxml keeps them and trafilatura's own
-    # serializations of the tree then fail, and the text comes out empty.
-    text = _NOT_XML_CHARS.sub("", text)
     try:
         # Bytes with an explicit encoding: libxml2 then ignores the page's own
-        # (already applied) charset declaration.
-        return lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=_HTML_PARSER)
+        # (already applied) charset declaration. Control characters XML
+        # forbids are dropped: lxml keeps them, trafilatura's serializations
+        # of the tree then fail and the text comes out empty.
+        data = text.encode("utf-8", "surrogatepass").translate(None, _NOT_XML_BYTES)
+        return lxml.html.document_fromstring(data, parser=_HTML_PARSER)
     except (etree.ParserError, ValueError) as exc:
         logger.debug("Unparsable HTML: %s", exc)
         return None

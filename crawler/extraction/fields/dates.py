@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from urllib.parse import unquote, urlsplit
 
@@ -136,6 +137,13 @@ class _Found:
 def page_dates(page: ParsedPage, title: str | None, canonical_url: str | None, zone: tzinfo | None) -> PageDates:
     """The page's publication and modification dates. `zone`: the outlet's
     time zone, if known."""
+    try:
+        return _page_dates(page, title, canonical_url, zone)
+    finally:
+        _foreign_itself.cache_clear()
+
+
+def _page_dates(page: ParsedPage, title: str | None, canonical_url: str | None, zone: tzinfo | None) -> PageDates:
     result = PageDates()
     byline = _Byline(page, title)
     metas = _metas_by_name(page)
@@ -304,16 +312,25 @@ def _is_foreign(element, stop=frozenset(), chrome: bool = True) -> bool:
     for node in (element, *element.iterancestors()):
         if node in stop or node.tag in ("body", "html"):  # the body's classes name the whole page
             return False
-        if node.tag in _OTHER_STORY_TAGS or (chrome and node.tag in _CHROME_TAGS):
+        if _foreign_itself(node, chrome):
             return True
-        if chrome and node.tag == "header" and not any(a.tag in ("article", "main") for a in node.iterancestors()):
-            return True  # the site's header, with today's date
-        names = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if names.strip() and (_OTHER_STORIES.search(names) or (chrome and _PAGE_CHROME.search(names))):
-            return True
-        if node.tag in ("a", "li") and any(map(is_headline_link, node.iter("a"))):
-            return True  # a teaser
     return False
+
+
+@lru_cache(maxsize=4096)
+def _foreign_itself(node, chrome: bool) -> bool:
+    """The element alone marks what it holds as foreign (by its tag, its
+    names, or a headline link in it). Cached while one page is read (the same
+    containers are asked about for every text piece inside them); page_dates
+    clears it so no tree outlives its page."""
+    if node.tag in _OTHER_STORY_TAGS or (chrome and node.tag in _CHROME_TAGS):
+        return True
+    if chrome and node.tag == "header" and not any(a.tag in ("article", "main") for a in node.iterancestors()):
+        return True  # the site's header, with today's date
+    names = f"{node.get('class') or ''} {node.get('id') or ''}"
+    if names.strip() and (_OTHER_STORIES.search(names) or (chrome and _PAGE_CHROME.search(names))):
+        return True
+    return node.tag in ("a", "li") and any(map(is_headline_link, node.iter("a")))
 
 
 def is_headline_link(link) -> bool:

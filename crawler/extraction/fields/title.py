@@ -9,7 +9,7 @@ from crawler.extraction.page import ParsedPage, clean, element_text, first_text,
 
 _PUBLISHER_TYPES = {"website", "organization", "newsmediaorganization"}
 _OTHER_HEADLINES = etree.XPath("//h2 | //h3 | //*[@itemprop='headline'][not(self::meta)]")
-_TITLED = etree.XPath("//*[contains(@class, 'title') or contains(@class, 'headline')][not(.//h1 or .//h2)]")
+_TITLED = etree.XPath("//*[contains(@class, 'title') or contains(@class, 'headline')]")
 _LETTERS = re.compile(r"[^\W_]+")
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " · ", " ｜ ")
 
@@ -43,13 +43,18 @@ def headline_element(page: ParsedPage, title: str | None):
 def _find_headline(page: ParsedPage, title: str | None):
     key = _letters(title)
     if key:
-        for candidates in (headings(page), _OTHER_HEADLINES(page.tree), _TITLED(page.tree)):
+        for candidates in (headings(page), _OTHER_HEADLINES(page.tree), _titled(page)):
             for element in candidates:
                 text = _letters(element_text(element))
                 if text and (text == key or (len(text) > 15 and text in key) or (len(key) > 15 and key in text)):
                     return element
     shown = list(headings(page))
     return shown[0] if len(shown) == 1 else None
+
+
+def _titled(page: ParsedPage):
+    """Elements whose class says title or headline, not wrapping a heading."""
+    return (e for e in _TITLED(page.tree) if e.tag != "title" and e.find(".//h1") is None and e.find(".//h2") is None)
 
 
 def _letters(text: str | None) -> str:
