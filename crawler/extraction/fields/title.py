@@ -43,8 +43,9 @@ def headline_element(page: ParsedPage, title: str | None):
 def _find_headline(page: ParsedPage, title: str | None):
     key = _letters(title)
     if key:
-        for candidates in (headings(page), _OTHER_HEADLINES(page.tree), _titled(page)):
-            for element in candidates:
+        # Each kind is searched only if the ones before found nothing.
+        for candidates in (lambda: headings(page), lambda: _OTHER_HEADLINES(page.tree), lambda: _titled(page)):
+            for element in candidates():
                 text = _letters(element_text(element))
                 if text and (text == key or (len(text) > 15 and text in key) or (len(key) > 15 and key in text)):
                     return element
