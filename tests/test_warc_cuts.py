@@ -17,7 +17,7 @@ from scrapy.http import Request
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.inputs import UnreadableInput
+from crawler.inputs import RAW_PREFIX_BYTES, UnreadableInput
 from crawler.replay import ReplaySpider
 from crawler.warc import read_response_record, scan_warc
 from tests.replay_runner import run_replay
@@ -142,3 +142,20 @@ def test_archived_urls_are_normalized_before_they_are_stored(tmp_path):
     (url,) = con.execute("SELECT url FROM articles").fetchone()
     con.close()
     assert url == clean
+
+
+def test_a_record_over_the_size_limit_keeps_the_start_of_its_page(archives, tmp_path):
+    archive = archives["warc.gz"]
+    articles = [r for r in archive.responses if ReplaySpider._skip_reason(r) is None]
+    limit = min(r.payload_length for r in articles) - 1
+    db = tmp_path / "replay.db"
+    result = run_replay(f"sqlite:///{db}", archive.path, extra=("-s", f"DOWNLOAD_MAXSIZE={limit}"))
+    assert result.returncode == 1
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT url, reason, raw_gzip FROM rejected_pages").fetchall()
+    con.close()
+    assert len(rows) == len(articles)
+    bodies = {r.target_uri: archive.bodies[r.offset] for r in articles}
+    for url, reason, raw in rows:
+        assert reason == "too_large"
+        assert gzip.decompress(raw) == bodies[url][:RAW_PREFIX_BYTES]
