@@ -29,6 +29,8 @@ _HTML_PARSER = lxml.html.HTMLParser(
     collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True,
 )
 _WHITESPACE = re.compile(r"\s+")
+_ELEMENT_COUNT = etree.XPath("count(//*)")
+_TEXT_LENGTH = etree.XPath("string-length(string(/))")
 # Control characters XML forbids (never part of a multi-byte UTF-8 sequence).
 _NOT_XML_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
 _ARTICLE_TYPES = {"blogposting", "liveblogposting", "report", "posting"}
@@ -234,15 +236,11 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
 
 
 def tree_size(tree) -> tuple[int, int]:
-    """How many elements a page has, and characters of text outside scripts and styles."""
-    elements = chars = 0
-    for element in tree.iter():
-        elements += 1
-        if element.text and element.tag not in _CODE:
-            chars += len(element.text)
-        if element.tail:
-            chars += len(element.tail)
-    return elements, chars
+    """How many elements a page has, and characters of text outside scripts
+    and styles (counted by libxml2: a Python walk of the tree cost a
+    millisecond a page)."""
+    code = sum(len(element.text or "") for element in tree.iter(*_CODE))
+    return int(_ELEMENT_COUNT(tree)), int(_TEXT_LENGTH(tree)) - code
 
 
 def _collect_meta(tree) -> dict[str, list[str]]:
