@@ -142,6 +142,7 @@ _TIME_WINDOW = 40
 _DIGITS_AND_MARKS = {0x0660 + d: str(d) for d in range(10)} | {0x06F0 + d: str(d) for d in range(10)}
 _DIGITS_AND_MARKS |= dict.fromkeys(range(0x064B, 0x0653))  # harakat (`مساءً`)
 _DIGITS_AND_MARKS |= {0x066B: ".", 0x066C: ",", 0x060C: "،"}
+_ANY_DIGIT = re.compile("[0-9\u0660-\u0669\u06f0-\u06f9]")
 _LABEL = re.compile(r"^[^\d:]{1,40}:\s*")  # `تاريخ النشر:`, `Published:`
 _ALEF_FORMS = str.maketrans("أإآة", "ااهه")
 
@@ -356,7 +357,9 @@ def read_date(text: str | None, *, relative_base: datetime | None = None,
     against `relative_base`; None if there is none or its year is out of range.
     `month_first`: `11/01/2021` is November 1 (pages in US English);
     `short_year`: `31.10.23` is read (a date line's form, not prose's)."""
-    text = prepare(text) if text else ""
+    if not text or (explicit_only and not _ANY_DIGIT.search(text)):
+        return None  # every explicit date has digits: most text pieces are ruled out here
+    text = prepare(text)
     if not text:
         return None
     # An explicit date is final: when it is invalid dateparser must not guess another.
