@@ -339,9 +339,17 @@ def drop_embeds(lines: Sequence[str]) -> list[str]:
 
 def drop_repeats(lines: Sequence[str], repeated: Iterable[str | None]) -> list[str]:
     """Remove lines that repeat the title or a caption."""
-    keys = {comparison_key(text) for text in repeated if text}
+    repeated = [text for text in repeated if text]
+    keys = {comparison_key(text) for text in repeated}
     keys.discard("")
-    return [line for line in lines if comparison_key(line) not in keys or not line.strip()]
+    if not keys:
+        return list(lines)
+    # Folding drops marks and punctuation, never most of a line: a line far
+    # longer or shorter than every repeated text cannot match one (and most
+    # body paragraphs are not folded at all).
+    shortest, longest = min(map(len, repeated)) // 3, 3 * max(map(len, repeated)) + 20
+    return [line for line in lines
+            if not shortest <= len(line) <= longest or comparison_key(line) not in keys or not line.strip()]
 
 
 def clean_lines(lines: Sequence[str], *, title: str | None = None, captions: Iterable[str] = ()) -> list[str]:
