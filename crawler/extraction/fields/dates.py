@@ -121,7 +121,6 @@ _URL_DATE = re.compile(
 class PageDates:
     published_at: datetime | None = None
     published_raw: str | None = None
-    published_source: str | None = None  # where it was read: json-ld, meta:<name>, byline, url, ...
     modified_at: datetime | None = None
     modified_raw: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -161,7 +160,6 @@ def _page_dates(page: ParsedPage, title: str | None, canonical_url: str | None, 
                 reading = with_zone(reading, relabel)
                 result.warnings.append("utc_label_on_local_time")
         result.published_at, result.published_raw = reading.to_utc(zone), published.raw
-        result.published_source = published.source
         if reading.has_time and not reading.zone_known and zone is None:
             result.warnings.append("published_timezone_unknown")
     if modified is not None:
