@@ -46,14 +46,16 @@ DATABASE_TIMEOUT = 30.0
 STORAGE_BATCH_SIZE = 100
 # An outage during a run (pipelines/store.py): the batch is retried after
 # STORAGE_RETRY_DELAY * 2**n seconds (at most STORAGE_RETRY_DELAY_MAX) while the
-# run goes on; pages wait in memory, beyond STORAGE_MAX_HELD in the run's spool
-# file under STORAGE_SPOOL_DIR (relative to the project). At the end the run
+# run goes on; pages wait in memory, beyond STORAGE_MAX_HELD pages or
+# STORAGE_MAX_HELD_BYTES of raw page bytes in the run's spool file under
+# STORAGE_SPOOL_DIR (relative to the project). At the end the run
 # waits until the outage has lasted STORAGE_RETRY_MAX_WAIT seconds in all, then
 # leaves the rest in the spool, which the next run on that database stores first.
 STORAGE_RETRY_DELAY = 1.0
 STORAGE_RETRY_DELAY_MAX = 30.0
 STORAGE_RETRY_MAX_WAIT = 300.0
 STORAGE_MAX_HELD = 1000
+STORAGE_MAX_HELD_BYTES = 256 * 1024 * 1024
 STORAGE_SPOOL_DIR = "data/spool"
 
 # An article body with fewer words than this is rejected as "no_body".

@@ -145,13 +145,14 @@ class BatchWriter:
 
 class StoragePipeline:
     def __init__(self, url: str, batch_size: int, stats, *, timeout: float = 30.0, max_held: int = 1000,
-                 spool_dir: str | Path | None = None, spool_name: str | None = None, retry_delay: float = 1.0,
+                 max_held_bytes: int = 256 * 1024 * 1024, spool_dir: str | Path | None = None, spool_name: str | None = None, retry_delay: float = 1.0,
                  retry_delay_max: float = 30.0, retry_max_wait: float = 300.0):
         self.url = url
         self.stats = stats
         self.batch_size = max(1, batch_size)
         self.timeout = timeout
         self.max_held = max(self.batch_size, max_held)
+        self.max_held_bytes = max_held_bytes
         # A relative folder is taken from the project, like the default database.
         self.spool_dir = spool_directory(project_root() / (spool_dir or "data/spool"), url)
         self.spool_name = spool_name or new_spool_name("run")
@@ -179,6 +180,7 @@ class StoragePipeline:
             database_url(settings), settings.getint("STORAGE_BATCH_SIZE", 100), crawler.stats,
             timeout=settings.getfloat("DATABASE_TIMEOUT", 30.0),
             max_held=settings.getint("STORAGE_MAX_HELD", 1000),
+            max_held_bytes=settings.getint("STORAGE_MAX_HELD_BYTES", 256 * 1024 * 1024),
             spool_dir=settings.get("STORAGE_SPOOL_DIR"),
             spool_name=new_spool_name(crawler.spidercls.name or "run"),
             retry_delay=settings.getfloat("STORAGE_RETRY_DELAY", 1.0),
@@ -204,7 +206,7 @@ class StoragePipeline:
     def process_item(self, item):
         if not isinstance(item, (ArticleItem, RejectedPage)):
             return item
-        if self.spool is not None and self.spool.unread or len(self.held) >= self.max_held:
+        if self.spool is not None and self.spool.unread or self._memory_full():
             self._spool(item)
         else:
             self.held.append(item)
@@ -228,6 +230,13 @@ class StoragePipeline:
         self.engine.dispose()
 
     # --- the queue ---------------------------------------------------------------
+
+    def _memory_full(self) -> bool:
+        """Held pages past the count bound, or past the bytes bound: each keeps
+        its raw page (up to DOWNLOAD_MAXSIZE) until it is stored."""
+        if len(self.held) >= self.max_held:
+            return True
+        return len(self.held) >= self.batch_size and sum(len(e.raw or b"") for e in self.held) >= self.max_held_bytes
 
     def queued(self) -> int:
         return len(self.held) + (self.spool.unread if self.spool is not None else 0)

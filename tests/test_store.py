@@ -356,6 +356,35 @@ def test_pipeline_retries_through_an_outage_in_order_and_spools_beyond_its_bound
     engine.dispose()
 
 
+def test_pipeline_spools_big_pages_beyond_its_bytes_bound_during_an_outage(sqlite_url, tmp_path):
+    engine = prepare_database(sqlite_url)
+    crawler, pipeline = pipeline_for(sqlite_url, 2, tmp_path, STORAGE_MAX_HELD=1000, STORAGE_MAX_HELD_BYTES=50_000,
+                                     STORAGE_RETRY_DELAY=0.01, STORAGE_RETRY_DELAY_MAX=0.05)
+    items = []
+    for n in range(12):
+        item = article(f"https://aawsat.com/big/{n}", body=f"نص طويل {n}")
+        item.raw = b"<html>" + bytes(20_000) + b"</html>"
+        items.append(item)
+    outages: list[Outage] = []
+
+    async def run():
+        await pipeline.open_spider()
+        with_outage(outages)(pipeline)
+        for item in items:
+            pipeline.process_item(item)
+            await asyncio.sleep(0)
+        # Far below the count bound, the raw pages' bytes sent the rest to the spool.
+        assert pipeline.spool is not None and pipeline.spool.unread >= len(items) - 5
+        # The bound, plus the page that crossed it and a failed batch put back.
+        assert sum(len(entry.raw) for entry in pipeline.held) <= 50_000 + 3 * 20_013
+        outages[0].down = False
+        await pipeline.close_spider()
+
+    asyncio.run(run())
+    assert [row.url for row in rows(engine)] == [item.url for item in items]
+    engine.dispose()
+
+
 def test_pipeline_spools_what_an_outage_keeps_and_the_next_run_stores_it_first(sqlite_url, tmp_path):
     engine = prepare_database(sqlite_url)
     settings = {"STORAGE_MAX_HELD": 4, "STORAGE_RETRY_DELAY": 0.01, "STORAGE_RETRY_MAX_WAIT": 0.2}
