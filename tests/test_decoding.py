@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.extraction import decoding
-from crawler.extraction.decoding import CHARSET_MISMATCH, decode_html, decode_page
+from crawler.extraction.decoding import CHARSET_MISMATCH, decode_page
 from crawler.extraction.html import extract_html
 from pipelines.validate import looks_like_prose
 
@@ -155,7 +155,7 @@ def test_an_undeclared_windows_1256_page_is_guessed_without_a_warning():
 def test_a_short_undeclared_windows_1256_page():
     # Too little text for charset-normalizer to see a language: read as Arabic.
     body = "<html><head><title>أخبار العالم</title></head><body><p></p></body></html>".encode("cp1256")
-    assert decode_html(body) == body.decode("cp1256")
+    assert decode_page(body).text == body.decode("cp1256")
 
 
 def test_an_english_windows_1252_page_declared_utf8():

@@ -51,11 +51,6 @@ class Decoded:
     warning: str | None = None
 
 
-def decode_html(body: bytes, encoding: str | None = None) -> str:
-    """The page's text; see `decode_page`."""
-    return decode_page(body, encoding).text
-
-
 def decode_page(body: bytes, encoding: str | None = None) -> Decoded:
     """Decode page bytes. `encoding` is the HTTP header's charset, if any; it
     wins over the page's own declaration. Undeclared pages are UTF-8 if their
