@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, MetaData, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, MetaData, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import GzippedBytes, UTCDateTime
@@ -197,7 +197,27 @@ class RejectedPageRow(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class AlertRow(Base):
+    """An alarm: a check that a run of an outlet's spider (or its canary, with
+    no run) failed, with what was measured and what was expected
+    (crawler/alarms)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True
+    )
+    outlet: Mapped[str] = mapped_column(Text, index=True)
+    # What failed: articles, coverage/<field>, rejected, http_errors, entry_point, canary.
+    kind: Mapped[str] = mapped_column(Text)
+    measured: Mapped[float | None] = mapped_column(Float)
+    expected: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 __all__ = [
-    "Base", "OutletRow", "Article", "ArticleVersion", "CrawlState", "CrawlRun", "RejectedPageRow",
+    "Base", "OutletRow", "Article", "ArticleVersion", "CrawlState", "CrawlRun", "RejectedPageRow", "AlertRow",
     "LIST_SEPARATOR", "CAPTION_SEPARATOR",
 ]
