@@ -190,8 +190,12 @@ def prepare_database(url_or_engine: str | Engine) -> Engine:
             # SQLite alters a table by copying it (batch migrations), and with
             # foreign keys on, dropping the old copy would delete or unlink
             # the rows referencing it. Off while migrating, as SQLite's docs
-            # prescribe; the pragma only works outside a transaction.
+            # prescribe; the pragma only works outside a transaction. The copy
+            # is renamed to the table's name once the table is dropped, which
+            # SQLite refuses while a view reads the table unless the rename
+            # leaves views alone (they name the table, so they read the copy).
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            connection.connection.driver_connection.execute("PRAGMA legacy_alter_table=ON")
         try:
             with connection.begin():
                 if not sqlite:
@@ -201,6 +205,7 @@ def prepare_database(url_or_engine: str | Engine) -> Engine:
         finally:
             if sqlite:
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                connection.connection.driver_connection.execute("PRAGMA legacy_alter_table=OFF")
     logger.info("Database ready: %s", engine.url.render_as_string(hide_password=True))
     return engine
 
