@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, MetaData, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, MetaData, SmallInteger, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import GzippedBytes, UTCDateTime
@@ -97,6 +97,50 @@ class Article(Base):
     # 1 for the text first stored; each change of the text moves the previous
     # one to article_versions under this number and adds one.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The story (event) it reports, shared with the other outlets' articles on it (crawler/stories).
+    story_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("stories.id", ondelete="SET NULL"), index=True
+    )
+
+
+class StoryRow(Base):
+    """An event reported by one or more articles (`articles.story_id`); the
+    views `story_summary` and `story_articles` give its outlets and times."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The title of its first article, as the representative one.
+    title: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StoryBand(Base):
+    """One MinHash LSH bucket of an article's shingles: articles sharing a
+    bucket in some band are near-duplicate candidates."""
+
+    __tablename__ = "story_bands"
+
+    article_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class StoryTerm(Base):
+    """A salient folded term of an article, weighted in its lead and in its
+    whole text: what the same-event comparison reads."""
+
+    __tablename__ = "story_terms"
+
+    article_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(Text, primary_key=True, index=True)
+    lead_weight: Mapped[float] = mapped_column(Float)
+    text_weight: Mapped[float] = mapped_column(Float)
 
 
 class ArticleVersion(Base):
@@ -218,6 +262,7 @@ class AlertRow(Base):
 
 
 __all__ = [
-    "Base", "OutletRow", "Article", "ArticleVersion", "CrawlState", "CrawlRun", "RejectedPageRow", "AlertRow",
+    "Base", "OutletRow", "Article", "StoryRow", "StoryBand", "StoryTerm", "ArticleVersion", "CrawlState", "CrawlRun",
+    "RejectedPageRow", "AlertRow",
     "LIST_SEPARATOR", "CAPTION_SEPARATOR",
 ]

@@ -44,7 +44,8 @@ def test_migrations_create_the_schema(db_url):
     assert ("url",) in unique
     foreign_keys = {(tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
                     for fk in schema.get_foreign_keys("articles")}
-    assert foreign_keys == {(("outlet",), "outlets", ("slug",)), (("duplicate_of",), "articles", ("id",))}
+    assert foreign_keys == {(("outlet",), "outlets", ("slug",)), (("duplicate_of",), "articles", ("id",)),
+                            (("story_id",), "stories", ("id",))}
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
