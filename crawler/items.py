@@ -9,6 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from db.models import CAPTION_SEPARATOR
+from db.types import as_utc
+
+
+def utc_text(value: datetime | None) -> str | None:
+    """A time as feed exports write it: ISO 8601 in UTC, as the database keeps it."""
+    return None if value is None else as_utc(value).isoformat()
+
+
+# Field metadata read by Scrapy's item exporters (`scrapy crawl -O`, crawler/export/feeds.py).
+TIME = {"serializer": utc_text}
+CAPTION_LIST = {"separator": CAPTION_SEPARATOR}
+
 
 @dataclass
 class ArticleItem:
@@ -26,17 +39,17 @@ class ArticleItem:
     title: str | None = None
     subtitle: str | None = None
     body: str | None = None  # paragraphs separated by a blank line
-    captions: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list, metadata=CAPTION_LIST)
     image_url: str | None = None
 
     # Date strings exactly as found on the page; the dates normalizer parses them.
     published_raw: str | None = None
     modified_raw: str | None = None
     captured_raw: str | None = None
-    published_at: datetime | None = None
-    modified_at: datetime | None = None
-    captured_at: datetime | None = None
-    fetched_at: datetime | None = None  # when this run read the page
+    published_at: datetime | None = field(default=None, metadata=TIME)
+    modified_at: datetime | None = field(default=None, metadata=TIME)
+    captured_at: datetime | None = field(default=None, metadata=TIME)
+    fetched_at: datetime | None = field(default=None, metadata=TIME)  # when this run read the page
     # For pages fetched over HTTP: the URL fetched (after redirects) and the
     # response's status and validators, filled in by the incremental spider
     # middleware; the storage pipeline keeps them in crawl_state with the article.

@@ -36,8 +36,9 @@ NORMALIZERS_BASE = {
 }
 NORMALIZERS = {}
 
-# Database: the DATABASE_URL environment variable wins; unset means a SQLite
-# file under data/. PostgreSQL: postgresql+psycopg://user:pass@host/db
+# Database: this setting (-s DATABASE_URL=... on the command line, or here),
+# else the DATABASE_URL environment variable, else a SQLite file data/news.db
+# under the project root. PostgreSQL: postgresql+psycopg://user:pass@host/db
 # A database that cannot be opened at the start ends the command with one
 # line and exit status 2. DATABASE_TIMEOUT: seconds to wait for a locked
 # SQLite file or for a PostgreSQL server to accept a connection.
@@ -65,9 +66,24 @@ VALIDATION_MIN_BODY_WORDS = 20
 REPLAY_EXTENSIONS = [".txt", ".html", ".htm", ".html.gz", ".htm.gz", ".warc", ".warc.gz"]
 
 EXTENSIONS = {
+    # Feeds (-o/-O) take the articles only, not the rejected pages (crawler/export/feeds.py).
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "crawler.export.feeds.ArticleFeedExporter": 0,
     "crawler.extensions.ProgressLine": 500,
     "crawler.middlewares.runs.CrawlRunRecorder": 600,
+    # After the recorder: judges the finished run (crawler/alarms).
+    "crawler.alarms.extension.RunAlarms": 700,
 }
+# Feed exports (`scrapy crawl SPIDER -O out.jsonl|.csv|.json`): the columns of the
+# `articles` table an item carries, in the table's order (no raw page bytes),
+# readable Arabic, and lists joined as in the database in CSV.
+FEED_EXPORT_FIELDS = [
+    "url", "input_ref", "parser", "outlet", "outlet_name", "canonical_url", "language", "title", "subtitle",
+    "body", "captions", "image_url", "published_at", "published_raw", "modified_at", "captured_at", "section",
+    "authors", "tags", "agency", "via", "word_count", "content_hash", "search_text", "warnings", "fetched_at",
+]
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORTERS = {"csv": "crawler.export.feeds.ArticleCsvItemExporter"}
 # The progress line is for interactive commands (replay); crawls log instead.
 PROGRESS_ENABLED = False
 PROGRESS_INTERVAL = 1.0
@@ -97,7 +113,31 @@ INCREMENTAL_WEAK_REFETCH_RUNS = 3
 # A known article answering 404/410 is marked removed; after this many runs
 # in a row of such answers it is asked for no more (0: always asked).
 INCREMENTAL_GONE_RUNS = 3
-CRAWL_RUNS_ENABLED = True
+# CRAWL_RUNS_ENABLED (a crawl_runs row per run) is not set here: the commands
+# that crawl into the database (crawl, crawlall, runspider, replay) turn it on
+# as their own default, which a project setting would override; shell, parse,
+# check and the other commands write no crawl_runs row.
+
+# --- Alarms (crawler/alarms) ---------------------------------------------------
+# Each crawl of an outlet is compared with its recent finished runs in
+# crawl_runs; an alarm is an `alerts` row, a WARNING line, exit status 3 of
+# crawl/crawlall, and a notification. An outlet overrides any threshold in its
+# description (Outlet.alarms, the name below without ALARMS_, in lower case).
+ALARMS_ENABLED = True
+ALARMS_HISTORY_RUNS = 10          # recent runs compared with
+ALARMS_MIN_HISTORY_RUNS = 3       # fewer: only the floors and fixed limits apply
+ALARMS_ARTICLES_MIN_RATIO = 0.25  # stored articles below this share of the recent median (0 always alarms)
+# Share of article pages that must give each field; merged into the defaults
+# (title 0.9, body 0.9, published_at 0.5, authors 0, section 0).
+ALARMS_COVERAGE_FLOORS = {}
+ALARMS_COVERAGE_MAX_DROP = 0.3    # largest fall of a field's coverage below its recent median
+ALARMS_REJECTED_MAX_SHARE = 0.2   # of the article pages
+ALARMS_HTTP_ERRORS_MAX_SHARE = 0.2  # of the requests: error answers (not 404/410) and network errors, after retries
+ALARMS_MIN_COUNT = 3              # pages (or requests) a share needs to be judged
+# Each alarm as JSON: on the standard input of this shell command, and/or POSTed to this URL.
+ALARMS_NOTIFY_COMMAND = None
+ALARMS_WEBHOOK_URL = None
+ALARMS_NOTIFY_TIMEOUT = 10.0
 SCHEDULER = "crawler.middlewares.runs.ResumableScheduler"
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.incremental.HttpValidatorsMiddleware": 950,
