@@ -38,8 +38,10 @@ class ProgressLine:
         stored = sum(get(f"articles/{k}", 0) for k in ("new", "updated", "unchanged"))
         seconds = time.monotonic() - self.started
         not_stored = get("articles/not_stored", 0)
+        # A replay reads pages from disk (crawler.pagereader), a crawl receives responses.
+        read = get("replay/read") or get("response_received_count", 0)
         return (
-            f"read {get('response_received_count', 0)}/{get('replay/files', 0) or '?'} pages, "
+            f"read {read}/{get('replay/files', 0) or '?'} pages, "
             f"stored {stored}, queued {get('articles/queued', 0)}, rejected {get('articles/rejected', 0)}"
             f"{f', not stored {not_stored}' if not_stored else ''} ({seconds:.0f} s)"
         )

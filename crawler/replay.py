@@ -1,5 +1,6 @@
-"""The spider behind `scrapy replay`: saved pages read through Scrapy's own
-engine (file:// downloads, middlewares, item pipelines, stats), like a live crawl.
+"""The spider behind `scrapy replay`: saved pages read from disk
+(crawler.pagereader: in this process, or in worker processes with -j N) and
+stored through the item pipelines and stats of a live crawl.
 
 WARC files are read record by record: each HTTP 200 HTML response of an
 article page (by the rules of the crawl that fetched it) is one page (one
@@ -20,17 +21,14 @@ import stat
 from pathlib import Path
 
 import scrapy
-from scrapy.http import Response
-from w3lib.encoding import http_content_type_encoding
+from scrapy.settings import SETTINGS_PRIORITIES
 
-from crawler.discovery import declares_article
 from crawler.inputs import GZIP_MAGIC, RAW_PREFIX_BYTES, TOO_LARGE, UnreadableInput, inflated_prefix
-from crawler.items import RejectedPage
-from crawler.middlewares.dropped import DroppedRequest
 from crawler.outlets import by_url
-from crawler.pages import HTML, WARC, NotAnArticle, kind_of, read_saved_page
-from crawler.summary import NOT_ARTICLE
-from crawler.warc import RECORD_OFFSET, WarcResponseRecord, record_prefix, record_ref, scan_warc
+from crawler.pagereader import ArchivedPage, Outcome, PageReader, ReaderPool, SavedFile, add_stats, read_pages, reject
+from crawler.pages import WARC, kind_of
+from pipelines.base import NormalizationPipeline
+from crawler.warc import WarcResponseRecord, record_prefix, record_ref, scan_warc
 
 logger = logging.getLogger(__name__)
 
@@ -133,41 +131,56 @@ class ReplaySpider(scrapy.Spider):
         "DOWNLOAD_DELAY": 0,
         # A replay reads files: nothing to archive again.
         "WARC_ENABLED": False,
-        # file:// requests for single WARC records.
-        "DOWNLOAD_HANDLERS": {"file": "crawler.warc.ReplayFileDownloadHandler"},
     }
 
-    def __init__(self, paths: list[str] | str | None = None, **kwargs):
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        # The normalizers run where the page is read (crawler.pagereader), in
+        # a worker process with -j N: not a second time as a pipeline.
+        pipelines = {**settings.getdict("ITEM_PIPELINES"), NormalizationPipeline.__module__ + ".NormalizationPipeline": None}
+        settings.set("ITEM_PIPELINES", pipelines,
+                     priority=max(settings.getpriority("ITEM_PIPELINES") or 0, SETTINGS_PRIORITIES["spider"]))
+
+    def __init__(self, paths: list[str] | str | None = None, pool: ReaderPool | None = None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(paths, str):
             paths = [p for p in paths.split(",") if p]
         self.paths = paths or ["seeds"]
+        self.pool = pool
 
     async def start(self):
+        stats = self.crawler.stats
+        reader = None if self.pool is not None else PageReader(self.settings)
+        async for outcome in read_pages(self._pages(), reader, self.pool):
+            add_stats(stats, outcome.stats)
+            if outcome.entry is not None:
+                yield outcome.entry
+
+    def _pages(self):
+        """Every input in order: a page to read, or the rejection of one that
+        cannot be read (counted in `replay/files` here, as it is found)."""
         extensions = self.settings.getlist("REPLAY_EXTENSIONS")
         max_bytes = self.settings.getint("DOWNLOAD_MAXSIZE")
         stats = self.crawler.stats
         for path, problem in iter_input_files(self.paths, extensions):
             if problem is None and kind_of(path.name) == WARC:
-                for request_or_reject in self._warc_pages(path, max_bytes):
-                    yield request_or_reject
+                yield from self._warc_pages(path, max_bytes)
                 continue
             stats.inc_value("replay/files")
             uri = path.as_uri()
+            size = 0
             if problem is None and max_bytes and (size := path.stat().st_size) > max_bytes:
                 problem = UnreadableInput(TOO_LARGE, f"{size} bytes, over DOWNLOAD_MAXSIZE ({max_bytes})",
                                           raw=_file_prefix(path))
             if problem:
-                yield self._reject(uri, problem.reason, problem.detail, problem.raw)
+                yield Outcome(reject(uri, problem.reason, problem.detail, problem.raw))
                 continue
-            yield scrapy.Request(
-                uri, callback=self.parse_page, errback=self.on_error,
-                cb_kwargs={"kind": kind_of(path.name)}, dont_filter=True,
-            )
+            yield SavedFile(path, kind_of(path.name), size)
 
     def _warc_pages(self, path: Path, max_bytes: int):
-        """A request for each page record of a WARC file; a rejection for a
-        page over the size limit and for the unreadable rest of a file."""
+        """Each page record of a WARC file; a rejection for a page over the
+        size limit and for the unreadable rest of a file."""
         stats = self.crawler.stats
         stats.inc_value("replay/warc_files")
         try:
@@ -180,17 +193,12 @@ class ReplaySpider(scrapy.Spider):
                 ref = record_ref(path, record.offset)
                 if max_bytes and record.payload_length > max_bytes:
                     detail = f"{record.payload_length} bytes, over DOWNLOAD_MAXSIZE ({max_bytes})"
-                    yield self._reject(record.target_uri, TOO_LARGE, detail, record_prefix(path, record.offset), ref)
+                    yield Outcome(reject(record.target_uri, TOO_LARGE, detail, record_prefix(path, record.offset), ref))
                     continue
-                yield scrapy.Request(
-                    ref, callback=self.parse_page, errback=self.on_error, dont_filter=True,
-                    cb_kwargs={"kind": HTML},
-                    meta={RECORD_OFFSET: record.offset, "page_url": record.target_uri,
-                          "fetched_at": record.fetched_at},
-                )
+                yield ArchivedPage(path, record.offset, record.target_uri, record.fetched_at, record.payload_length)
         except UnreadableInput as exc:
             stats.inc_value("replay/files")
-            yield self._reject(path.as_uri(), exc.reason, exc.detail)
+            yield Outcome(reject(path.as_uri(), exc.reason, exc.detail))
 
     @staticmethod
     def _skip_reason(record: WarcResponseRecord) -> str | None:
@@ -202,58 +210,8 @@ class ReplaySpider(scrapy.Spider):
         if not record.is_html():
             return "not_html"
         # The rule the outlet's crawl follows: only its article URLs are parsed
-        # as articles. Pages of other sites are judged by content (parse_page).
+        # as articles. Pages of other sites are judged by content (PageReader).
         outlet = by_url(record.target_uri)
         if outlet and outlet.article_url_pattern and not outlet.is_article_url(record.target_uri):
             return "not_article"
         return None
-
-    def _reject(self, url: str, reason: str, detail: str, raw: bytes | None = None,
-                input_ref: str | None = None) -> RejectedPage:
-        logger.warning("Rejected %s (%s): %s", input_ref or url, reason, detail)
-        return RejectedPage(url=url, reason=reason, detail=detail, input_ref=input_ref or url, raw=raw)
-
-    def parse_page(self, response: Response, kind: str):
-        # A WARC record is read under its target URI, with the charset its HTTP
-        # header declared; where it was read from is the record's file and offset.
-        input_ref = response.request.url
-        # A saved file has no crawl's URL rules: its content says whether it is an article.
-        options = {"articles_only": True, "max_bytes": self.settings.getint("DOWNLOAD_MAXSIZE")}
-        if RECORD_OFFSET in response.meta:
-            if by_url(response.url) is None and not declares_article(response):
-                # A site without an outlet description: its crawl (the generic
-                # spider) took only pages that declare an article for articles.
-                self.crawler.stats.inc_value("replay/files", -1)
-                self.crawler.stats.inc_value("replay/warc_skipped/not_article")
-                return
-            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-            options = {"encoding": http_content_type_encoding(content_type),
-                       "fetched_at": response.meta.get("fetched_at"), "max_bytes": options["max_bytes"]}
-        try:
-            item = read_saved_page(response.body, response.url, kind, **options)
-        except NotAnArticle as exc:
-            # Like a WARC record of a listing: not a file to store, and nothing lost.
-            logger.info("Skipped %s: not an article (%s)", input_ref, exc.kind)
-            self.crawler.stats.inc_value("replay/files", -1)
-            self.crawler.stats.inc_value(NOT_ARTICLE + exc.kind)
-            return
-        except UnreadableInput as exc:
-            raw = response.body if exc.raw is None else exc.raw
-            yield self._reject(response.url, exc.reason, exc.detail, raw, input_ref)
-            return
-        except Exception as exc:  # a parser bug must cost one page, not the run
-            logger.exception("Parser failed on %s", input_ref)
-            yield self._reject(response.url, "parse_error", f"{type(exc).__name__}: {exc}", response.body, input_ref)
-            return
-        item.input_ref = input_ref
-        item.raw = response.body
-        yield item
-
-    def on_error(self, failure):
-        request = failure.request
-        raw = None
-        if failure.check(UnreadableInput, DroppedRequest):
-            reason, detail, raw = failure.value.reason, failure.value.detail, failure.value.raw
-        else:
-            reason, detail = "read_error", failure.getErrorMessage()
-        yield self._reject(request.meta.get("page_url") or request.url, reason, detail, raw, request.url)

@@ -2,11 +2,10 @@
 
 A WARC file is scanned once, record by record, without keeping it in memory:
 each response record becomes a `WarcResponseRecord` (where it is, what it
-answered). The replay spider then requests the records it keeps as
-`file:///…/x.warc.gz#offset=N` URLs; `ReplayFileDownloadHandler` answers such a
-request with the record's HTTP response (status, headers, body as archived,
-under its target URI), so the record goes through the downloader middlewares
-(decompression included) like the live response did.
+answered). The replay then reads each record it keeps, known by its
+`file:///…/x.warc.gz#offset=N` reference, as the HTTP response it holds
+(status, headers, body as archived, under its target URI), and undoes its
+Content-Encoding with the crawl's own middleware (crawler.pagereader).
 
 The writing side is `crawler.middlewares.warc`.
 """
@@ -19,19 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from scrapy.core.downloader.handlers.file import FileDownloadHandler
 from scrapy.http import Headers, HtmlResponse, Request, Response
 from scrapy.responsetypes import responsetypes
-from scrapy.utils.asyncio import run_in_thread
-from w3lib.url import file_uri_to_path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 
 from crawler.inputs import GZIP_MAGIC, RAW_PREFIX_BYTES, UnreadableInput, inflated_prefix
 from crawler.pages import normalized_url
 
-# Request meta key: the offset of the WARC record a `file://` request reads.
-RECORD_OFFSET = "warc_record_offset"
 # What ends every record (WARC 1.1, section 4): two CRLFs after the block.
 _SEPARATOR = b"\r\n\r\n"
 _CHUNK = 16384
@@ -190,18 +184,6 @@ def record_prefix(path: Path, offset: int) -> bytes:
         head = body_stream.read(RAW_PREFIX_BYTES)
         encoding = (record.http_headers.get_header("Content-Encoding") or "").strip().lower()
     return inflated_prefix(head) if encoding in ("gzip", "x-gzip", "deflate") else head
-
-
-class ReplayFileDownloadHandler(FileDownloadHandler):
-    """`file://` downloads for the replay: a request carrying `RECORD_OFFSET`
-    in its meta reads that one WARC record, any other reads the whole file."""
-
-    async def download_request(self, request: Request) -> Response:
-        offset = request.meta.get(RECORD_OFFSET)
-        if offset is None:
-            return await super().download_request(request)
-        path = Path(file_uri_to_path(request.url.split("#", 1)[0]))
-        return await run_in_thread(read_response_record, path, offset, request)
 
 
 def _check_complete(record, path: Path, offset: int) -> None:

@@ -2,7 +2,6 @@
 engine, pipelines and stats, then print a per-outlet summary."""
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime, timezone
 
@@ -10,13 +9,15 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
-from crawler.commands import DATABASE_UNUSABLE, database_ready, database_unusable
+from crawler.commands import CRAWL_COMMAND_SETTINGS, DATABASE_UNUSABLE, database_ready, database_unusable
+from crawler.pagereader import ReaderPool, default_workers
 from crawler.replay import ReplaySpider
 from crawler.summary import STORED, format_summary, storage_failed, storage_lines, totals
 
 
 class Command(ScrapyCommand):
     requires_project = True
+    default_settings = CRAWL_COMMAND_SETTINGS
     # An interactive command: a progress line and the summary, warnings only in
     # the log. Above the project's settings, below -L / -s on the command line.
     interactive_settings = {"LOG_LEVEL": "WARNING", "PROGRESS_ENABLED": True}
@@ -44,6 +45,8 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--database", metavar="URL", help="database URL (overrides DATABASE_URL)")
         parser.add_argument("--list", action="store_true", help="list the articles stored by this run")
+        parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                            help="pages read by N worker processes (default: one per core; 1: in this process)")
 
     def process_options(self, args, opts):
         super().process_options(args, opts)
@@ -51,7 +54,9 @@ class Command(ScrapyCommand):
             if self.settings.getpriority(name) < SETTINGS_PRIORITIES["cmdline"]:
                 self.settings.set(name, value, priority=SETTINGS_PRIORITIES["project"] + 1)
         if opts.database:
-            os.environ["DATABASE_URL"] = opts.database
+            self.settings.set("DATABASE_URL", opts.database, priority="cmdline")
+        if opts.jobs is not None and opts.jobs < 1:
+            raise UsageError("-j takes a number of worker processes, 1 or more")
 
     def run(self, args, opts):
         if self.crawler_process is None:
@@ -60,9 +65,16 @@ class Command(ScrapyCommand):
             self.exitcode = DATABASE_UNUSABLE
             return
         started = datetime.now(timezone.utc)
-        crawler = self.crawler_process.create_crawler(ReplaySpider)
-        self.crawler_process.crawl(crawler, paths=args or ["seeds"])
-        self.crawler_process.start()
+        jobs = opts.jobs or default_workers()
+        # Forked now, before the engine starts a thread; one writer stays here.
+        pool = ReaderPool(self.settings, jobs) if jobs > 1 else None
+        try:
+            crawler = self.crawler_process.create_crawler(ReplaySpider)
+            self.crawler_process.crawl(crawler, paths=args or ["seeds"], pool=pool)
+            self.crawler_process.start()
+        finally:
+            if pool is not None:
+                pool.shutdown()
         stats = crawler.stats.get_stats()
         if database_unusable(stats):
             self.exitcode = DATABASE_UNUSABLE

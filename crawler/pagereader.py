@@ -1,0 +1,330 @@
+"""Reading saved pages for `scrapy replay`: the unit of work of a replay.
+
+A saved file or a WARC record is read straight from disk (no `file://`
+download through Scrapy's engine: for local files it costs more than it
+gives), through `read_saved_page` and the `NORMALIZERS` chain, into the item
+to store or the page to reject. `PageReader` does it for one page; the replay
+spider runs it in its own process (`-j 1`) or hands pages to `ReaderPool`,
+worker processes that each run a `PageReader` and send back, in input order,
+what they read. Storage stays in the spider's process (one writer), so a
+parallel replay stores the same rows, in the same order, as `-j 1`.
+
+Each page read comes back as an `Outcome`: the entry for the item pipelines
+(an `ArticleItem`, a `RejectedPage`, or None for a page skipped as not an
+article) and the stats its reading changed, which the spider adds to the
+run's stats (a worker has stats of its own).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import signal
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+from crawler.inputs import UnreadableInput
+from crawler.items import ArticleItem, RejectedPage
+
+logger = logging.getLogger(__name__)
+
+# Stat: pages read from disk (the progress line's "read").
+PAGES_READ = "replay/read"
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """A saved page file (a text capture or HTML) to read."""
+
+    path: Path
+    kind: str
+    size: int = 0
+
+    @property
+    def input_ref(self) -> str:
+        return self.path.as_uri()
+
+
+@dataclass(frozen=True)
+class ArchivedPage:
+    """A response record of a WARC file to read as an HTML page."""
+
+    path: Path
+    offset: int
+    target_uri: str
+    fetched_at: datetime | None
+    size: int = 0
+
+    @property
+    def input_ref(self) -> str:
+        from crawler.warc import record_ref
+
+        return record_ref(self.path, self.offset)
+
+
+@dataclass
+class Outcome:
+    entry: ArticleItem | RejectedPage | None
+    stats: dict = field(default_factory=dict)
+
+
+Page = SavedFile | ArchivedPage
+
+
+def raw_hash(data: bytes) -> str:
+    """What identifies a page's bytes as read: SHA-256, hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class StatsDelta:
+    """The part of Scrapy's stats collector that normalizers and middlewares
+    use, collecting what one page changed so it can be added to the run's stats."""
+
+    def __init__(self):
+        self._stats: dict = {}
+
+    def get_value(self, key, default=None):
+        return self._stats.get(key, default)
+
+    def get_stats(self) -> dict:
+        return self._stats
+
+    def set_value(self, key, value) -> None:
+        self._stats[key] = value
+
+    def inc_value(self, key, count=1, start=0) -> None:
+        self._stats[key] = self._stats.get(key, start) + count
+
+    def max_value(self, key, value) -> None:
+        self._stats[key] = max(self._stats.get(key, value), value)
+
+    def min_value(self, key, value) -> None:
+        self._stats[key] = min(self._stats.get(key, value), value)
+
+    def take(self) -> dict:
+        taken, self._stats = self._stats, {}
+        return taken
+
+
+def add_stats(stats, delta: dict) -> None:
+    """Add a page's stats to the run's: numbers add up, other values replace."""
+    for key, value in delta.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            stats.inc_value(key, value)
+        else:
+            stats.set_value(key, value)
+
+
+class PageReader:
+    """Reads one page: bytes from disk, `read_saved_page`, the normalizers.
+
+    Components are built as in a crawl, from a crawler that has the run's
+    settings, these stats and signals (nothing else runs outside the engine)."""
+
+    def __init__(self, settings):
+        from scrapy.exceptions import NotConfigured
+        from scrapy.signalmanager import SignalManager
+
+        from crawler.middlewares.dropped import SizeLimitedCompressionMiddleware
+        from pipelines.base import NormalizationPipeline
+
+        self.stats = StatsDelta()
+        crawler = SimpleNamespace(settings=settings, stats=self.stats, signals=SignalManager())
+        self.max_bytes = settings.getint("DOWNLOAD_MAXSIZE")
+        self.normalization = NormalizationPipeline.from_crawler(crawler)
+        try:
+            self.decompression = SizeLimitedCompressionMiddleware.from_crawler(crawler)
+        except NotConfigured:
+            self.decompression = None
+
+    def read(self, page: Page) -> Outcome:
+        entry = self._read(page)
+        if isinstance(entry, ArticleItem):
+            entry = self.normalization.process_item(entry)
+        return Outcome(entry, self.stats.take())
+
+    def _read(self, page: Page) -> ArticleItem | RejectedPage | None:
+        self.stats.inc_value(PAGES_READ)
+        if isinstance(page, ArchivedPage):
+            return self._read_record(page)
+        from crawler.pages import NotAnArticle, read_saved_page
+
+        url = page.input_ref
+        try:
+            data = page.path.read_bytes()
+        except OSError as error:
+            return reject(url, "read_error", f"{page.path}: {error.strerror}")
+        try:
+            item = read_saved_page(data, url, page.kind, articles_only=True, max_bytes=self.max_bytes)
+        except NotAnArticle as exc:
+            return self._not_article(url, exc.kind)
+        except UnreadableInput as exc:
+            return reject(url, exc.reason, exc.detail, data if exc.raw is None else exc.raw)
+        except Exception as exc:  # a parser bug must cost one page, not the run
+            logger.exception("Parser failed on %s", url)
+            return reject(url, "parse_error", f"{type(exc).__name__}: {exc}", data)
+        item.input_ref = url
+        item.raw = data
+        return item
+
+    def _read_record(self, page: ArchivedPage) -> ArticleItem | RejectedPage | None:
+        """The record's response as the crawl got it (Content-Encoding undone
+        by Scrapy's middleware, bounded by DOWNLOAD_MAXSIZE), read as HTML under
+        its target URI with the charset of its header and its WARC-Date."""
+        from scrapy.http import Request
+        from w3lib.encoding import http_content_type_encoding
+
+        from crawler.discovery import declares_article
+        from crawler.middlewares.dropped import DroppedRequest
+        from crawler.outlets import by_url
+        from crawler.pages import HTML, read_saved_page
+        from crawler.warc import read_response_record
+
+        ref = page.input_ref
+        request = Request(ref, meta={"page_url": page.target_uri})
+        try:
+            response = read_response_record(page.path, page.offset, request)
+            if self.decompression is not None:
+                response = self.decompression.process_response(request, response)
+        except (UnreadableInput, DroppedRequest) as exc:
+            return reject(page.target_uri, exc.reason, exc.detail, exc.raw, ref)
+        except OSError as error:
+            return reject(page.target_uri, "read_error", f"{page.path}: {error.strerror}", None, ref)
+        if by_url(response.url) is None and not declares_article(response):
+            # A site without an outlet description: its crawl (the generic
+            # spider) took only pages that declare an article for articles.
+            self.stats.inc_value("replay/files", -1)
+            self.stats.inc_value("replay/warc_skipped/not_article")
+            return None
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        try:
+            item = read_saved_page(response.body, response.url, HTML, max_bytes=self.max_bytes,
+                                   encoding=http_content_type_encoding(content_type), fetched_at=page.fetched_at)
+        except UnreadableInput as exc:
+            return reject(response.url, exc.reason, exc.detail, response.body if exc.raw is None else exc.raw, ref)
+        except Exception as exc:
+            logger.exception("Parser failed on %s", ref)
+            return reject(response.url, "parse_error", f"{type(exc).__name__}: {exc}", response.body, ref)
+        item.input_ref = ref
+        item.raw = response.body
+        return item
+
+    def _not_article(self, ref: str, kind: str) -> None:
+        from crawler.summary import NOT_ARTICLE
+
+        # Like a WARC record of a listing: not a file to store, and nothing lost.
+        logger.info("Skipped %s: not an article (%s)", ref, kind)
+        self.stats.inc_value("replay/files", -1)
+        self.stats.inc_value(NOT_ARTICLE + kind)
+        return None
+
+
+def reject(url: str, reason: str, detail: str, raw: bytes | None = None, input_ref: str | None = None) -> RejectedPage:
+    logger.warning("Rejected %s (%s): %s", input_ref or url, reason, detail)
+    return RejectedPage(url=url, reason=reason, detail=detail, input_ref=input_ref or url, raw=raw)
+
+
+# --- worker processes ----------------------------------------------------------------
+
+# A batch sent to a worker: a few pages, so the cost of sending it stays small
+# next to reading them, and small enough that the workers finish together.
+BATCH_PAGES = 16
+BATCH_BYTES = 256 * 1024
+
+_reader: PageReader | None = None
+
+
+def _start_worker(settings) -> None:
+    global _reader
+    # Ctrl-C reaches the whole process group: the spider's process stops the
+    # run and then the workers; a worker must not die first with its batch.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _reader = PageReader(settings)
+
+
+def _read_batch(batch: list[Page | Outcome]) -> list[Outcome]:
+    return [unit if isinstance(unit, Outcome) else _reader.read(unit) for unit in batch]
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class ReaderPool:
+    """`workers` processes reading pages; results come back in input order.
+
+    The processes are forked when the pool is made: the replay command makes
+    it before Scrapy's engine starts any thread, and the workers start with
+    every module the command imported (no second start-up)."""
+
+    def __init__(self, settings, workers: int):
+        self.workers = workers
+        self.settings = settings
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker, initargs=(settings,),
+        )
+        # The first submission forks every worker at once.
+        self.executor.submit(os.getpid).result()
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+async def read_pages(units, reader: PageReader | None, pool: ReaderPool | None):
+    """Outcomes of `units` (pages to read, or outcomes already known) in their
+    order: read here by `reader`, or by the pool's workers, a few batches ahead.
+    A batch whose worker failed is read here instead."""
+    import asyncio
+
+    if pool is None:
+        for unit in units:
+            yield unit if isinstance(unit, Outcome) else reader.read(unit)
+        return
+    loop = asyncio.get_running_loop()
+    pending: deque[tuple[list, asyncio.Future]] = deque()
+    ahead = 3 * pool.workers
+    local: PageReader | None = None
+
+    async def drain(batch: list, future: asyncio.Future):
+        nonlocal local
+        try:
+            return await future
+        except Exception as error:
+            logger.error("A replay worker failed (%s: %s); reading its %d pages here",
+                         type(error).__name__, error, len(batch))
+            local = local or reader or PageReader(pool.settings)
+            return [unit if isinstance(unit, Outcome) else local.read(unit) for unit in batch]
+
+    def submit(batch: list) -> None:
+        try:
+            future = asyncio.wrap_future(pool.executor.submit(_read_batch, batch), loop=loop)
+        except Exception as error:  # the pool is broken: a worker died
+            future = loop.create_future()
+            future.set_exception(error)
+        pending.append((batch, future))
+
+    batch, size = [], 0
+    for unit in units:
+        batch.append(unit)
+        size += getattr(unit, "size", 0)
+        if len(batch) >= BATCH_PAGES or size >= BATCH_BYTES:
+            submit(batch)
+            batch, size = [], 0
+            while len(pending) > ahead:
+                for outcome in await drain(*pending.popleft()):
+                    yield outcome
+    if batch:
+        submit(batch)
+    while pending:
+        for outcome in await drain(*pending.popleft()):
+            yield outcome
