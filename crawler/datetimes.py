@@ -26,7 +26,6 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateparser.date import DateDataParser
 from hijridate import Hijri
 
 from pipelines.arabic import normalize_text
@@ -319,6 +318,9 @@ def _canonical_month(match: re.Match) -> str:
 
 
 def _dateparser(text: str, base: datetime) -> datetime | None:
+    # Imported when a page needs it (0.1 s of start-up otherwise).
+    from dateparser.date import DateDataParser
+
     parser = DateDataParser(languages=["ar", "en"], settings={**_DATEPARSER_SETTINGS, "RELATIVE_BASE": base})
     data = parser.get_date_data(text)
     if data.date_obj is None:

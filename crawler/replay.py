@@ -131,6 +131,11 @@ class ReplaySpider(scrapy.Spider):
         "DOWNLOAD_DELAY": 0,
         # A replay reads files: nothing to archive again.
         "WARC_ENABLED": False,
+        # ... and downloads nothing: no download handler or downloader
+        # middleware to load at start-up (0.2 s).
+        "DOWNLOAD_HANDLERS": {scheme: None for scheme in ("data", "file", "http", "https", "s3", "ftp")},
+        "DOWNLOADER_MIDDLEWARES_BASE": {},
+        "DOWNLOADER_MIDDLEWARES": {},
     }
 
     @classmethod

@@ -11,8 +11,6 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 
@@ -51,9 +49,11 @@ def normalize_url(url: str) -> str:
 
 
 def database_url(settings=None) -> str:
-    """`DATABASE_URL` from the environment, else from the Scrapy settings, else
-    a SQLite file `data/news.db` under the project root."""
-    url = os.environ.get("DATABASE_URL") or (settings.get("DATABASE_URL") if settings is not None else None)
+    """`DATABASE_URL` from the Scrapy settings (`-s DATABASE_URL=...`, scrapyd's
+    `setting=` fields, settings.py), else from the environment, else a SQLite
+    file `data/news.db` under the project root: Scrapy's order, the command
+    line over the settings over the environment."""
+    url = (settings.get("DATABASE_URL") if settings is not None else None) or os.environ.get("DATABASE_URL")
     if not url:
         path = project_root() / "data" / "news.db"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,6 +127,8 @@ def _copy_resources(source, target: Path) -> None:
 def alembic_config(connection=None) -> Config:
     """An Alembic configuration built in code, so migrations run from an
     installed package and from any working directory."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     if connection is not None:
@@ -178,12 +180,46 @@ def seed_outlets(connection) -> None:
     connection.execute(statement)
 
 
+_REVISION_LINE = re.compile(r"^(down_)?revision\b[^=\n]*=(.*)$", re.MULTILINE)
+
+
+@functools.cache
+def head_revisions() -> frozenset[str]:
+    """The head revision(s) of the migration scripts, read from their
+    `revision` / `down_revision` lines: what Alembic would compute, without
+    importing it and loading every script (0.3 s of each command's start)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (migrations_dir() / "versions").glob("*.py"):
+        for down, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            (parents if down else revisions).update(re.findall(r"[\"']([^\"']+)[\"']", value))
+    return frozenset(revisions - parents)
+
+
+def schema_is_current(connection) -> bool:
+    """Whether the database is at the head revision already (nothing to migrate)."""
+    try:
+        with connection.begin():
+            stored = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    except exc.DBAPIError:  # no alembic_version table yet, or the database is busy: Alembic decides
+        return False
+    return bool(stored) and stored == head_revisions()
+
+
 def prepare_database(url_or_engine: str | Engine) -> Engine:
     """Bring the schema to the latest migration and refresh the outlet rows.
 
     Idempotent; meant to run at the start of every crawl. Returns the engine.
     """
     engine = url_or_engine if isinstance(url_or_engine, Engine) else make_engine(url_or_engine)
+    with engine.connect() as connection:
+        if schema_is_current(connection):
+            with connection.begin():
+                seed_outlets(connection)
+            logger.info("Database ready: %s", engine.url.render_as_string(hide_password=True))
+            return engine
+    from alembic import command
+
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

@@ -16,7 +16,8 @@ tanween and other diacritics, tatweel) are accepted: `اقرأ أيضاً`,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 from crawler.items import ArticleItem
 from pipelines.arabic import fold_for_search, fold_letters
@@ -165,25 +166,30 @@ def looks_like_headline(line: str, max_words: int = HEADLINE_MAX_WORDS) -> bool:
     return bool(text) and len(_WORD.findall(text)) <= max_words and not text.endswith(SENTENCE_ENDINGS)
 
 
+# The same lines and menu items are folded again and again: by the capture
+# parser and the normalizer, for the title and for each repeat check.
+_fold = lru_cache(maxsize=16384)(fold_for_search)
+
+
 def comparison_key(text: str | None) -> str:
     """Two lines with the same key say the same thing (spelling variants, punctuation)."""
-    return fold_for_search(text or "")
+    return _fold(text or "")
 
 
 def is_comment_policy(line: str) -> bool:
-    return len(_WORD.findall(line)) <= COMMENT_POLICY_MAX_WORDS and bool(_COMMENT_POLICY.match(line))
+    # The anchored pattern fails fast on most lines; counting words would not.
+    return bool(_COMMENT_POLICY.match(line)) and len(_WORD.findall(line)) <= COMMENT_POLICY_MAX_WORDS
 
 
 def is_copyright_line(line: str) -> bool:
     """`Copyright`/`© 2013` opening a short line, or a rights-reserved phrase
     that opens it or sits by a © or a year (inside a sentence it is text)."""
     text = line.strip()
-    if len(_WORD.findall(text)) > COPYRIGHT_MAX_WORDS:
-        return False
-    if _COPYRIGHT_START.match(text):
-        return True
-    match = _RIGHTS_RESERVED.search(text)
-    return bool(match) and (match.start() == 0 or "©" in text or bool(_YEAR.search(text)))
+    if not _COPYRIGHT_START.match(text):
+        match = _RIGHTS_RESERVED.search(text)
+        if not match or not (match.start() == 0 or "©" in text or _YEAR.search(text)):
+            return False
+    return len(_WORD.findall(text)) <= COPYRIGHT_MAX_WORDS
 
 
 def is_end_marker(line: str) -> bool:
@@ -214,7 +220,7 @@ def _menu_items(line: str) -> list[str] | None:
 
 
 def _is_navigation_name(item: str) -> bool:
-    key = fold_for_search(item)
+    key = _fold(item)
     return key in _NAVIGATION_KEYS or key.split(" ", 1)[0] in _NAVIGATION_KEYS
 
 
@@ -308,18 +314,24 @@ def drop_related_links(lines: Sequence[str]) -> list[str]:
 _MAX_EMBED_TEXT_LINES = 3
 
 
-def _looks_like_tweet_text(line: str, arabic_page: bool) -> bool:
+def _looks_like_tweet_text(line: str, arabic_page: Callable[[], bool]) -> bool:
     if _TWEET_LINK.search(line) or _LEADING_EMOJI.match(line):
         return True
     # Only on an Arabic page does a mostly Latin line stand out as a quoted post.
-    return arabic_page and len(_LATIN.findall(line)) > 2 * len(_ARABIC.findall(line))
+    return len(_LATIN.findall(line)) > 2 * len(_ARABIC.findall(line)) and arabic_page()
 
 
 def drop_embeds(lines: Sequence[str]) -> list[str]:
     """Remove embedded posts: lines with a tweet link, a tweet's attribution
     line with the (few) lines of tweet text above it, Instagram's embed lines."""
-    text = "\n".join(lines)
-    arabic_page = len(_ARABIC.findall(text)) > len(_LATIN.findall(text))
+    arabic: list[bool] = []  # whether the page is Arabic: counted once, if a post is found
+
+    def arabic_page() -> bool:
+        if not arabic:
+            text = "\n".join(lines)
+            arabic.append(len(_ARABIC.findall(text)) > len(_LATIN.findall(text)))
+        return arabic[0]
+
     drop = set()
     for i, line in enumerate(lines):
         if _TWEET_LINK.search(line) or _INSTAGRAM_LINES.match(line.strip()):
