@@ -27,6 +27,27 @@ NAMING_CONVENTION = {
 }
 
 
+# The search index (migration 0007, crawler/search/index.py) differs by engine
+# and is not mapped: SQLite's FTS5 table `article_search` (and its shadow
+# tables `article_search_*`) and tokenizer table `search_query_words`;
+# PostgreSQL's `articles.search_tsv` and its GIN index.
+SEARCH_INDEX_TABLES = ("article_search", "search_query_words")
+SEARCH_INDEX_COLUMNS = ("search_tsv",)
+SEARCH_INDEX_INDEXES = ("ix_articles_search_tsv",)
+
+
+def is_mapped(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's `include_name` hook: False for the search index objects, so
+    schema comparisons with these models leave them out."""
+    if type_ == "table":
+        return not (name in SEARCH_INDEX_TABLES or (name or "").startswith("article_search_"))
+    if type_ == "column":
+        return name not in SEARCH_INDEX_COLUMNS
+    if type_ == "index":
+        return name not in SEARCH_INDEX_INDEXES
+    return True
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

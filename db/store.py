@@ -42,9 +42,11 @@ from sqlalchemy import Engine, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from crawler.items import ArticleItem, RejectedPage
+from crawler.search.index import index_articles
 from db.models import (
     CAPTION_SEPARATOR, LIST_SEPARATOR, Article, ArticleVersion, CrawlRun, CrawlState, OutletRow, RejectedPageRow,
 )
+from crawler.stories.assign import StoryAssigner
 from db.keys import publisher, url_key
 from db.session import outlet_row, upsert_insert
 from db.types import as_utc
@@ -72,6 +74,8 @@ ROOT = "_first_publication"
 
 # Keeps the IN (...) lists well under the bound-parameter limits of both engines.
 LOOKUP_CHUNK = 500
+# Stories with the default settings (crawler/stories/assign.py).
+DEFAULT_STORIES = StoryAssigner()
 
 
 def utcnow() -> datetime:
@@ -203,8 +207,10 @@ def link(record: dict, first: int | dict | None) -> None:
 
 
 class ArticleStore:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, stories: StoryAssigner | None = DEFAULT_STORIES):
         self.engine = engine
+        # Gives new and changed articles their story in the same transaction (None: no stories).
+        self.stories = stories
 
     def write_articles(self, items: list[ArticleItem]) -> list[str]:
         """Store a batch in one transaction; per item "new", "updated" or "unchanged"."""
@@ -225,6 +231,7 @@ class ArticleStore:
             versions: list[dict] = []
             states_written: dict[str, tuple[ArticleItem, dict]] = {}
             statuses = []
+            written: dict[int, dict] = {}  # new or changed rows, for their stories
             for item in items:
                 values = article_values(item)
                 who = publisher(item.outlet, item.url, item.via)
@@ -261,9 +268,15 @@ class ArticleStore:
                 if item.fetched_url:
                     states_written[item.fetched_url] = (item, record)
                     matches.by_state[item.fetched_url] = record
+                if status != UNCHANGED:
+                    written[id(record)] = record
                 statuses.append(status)
 
             self._write(session, new_records, [r for r in stored if r["id"] in seen_ids], changed_ids)
+            # The search index of the rows added or changed, in the same transaction.
+            index_articles(session.connection(), [*new_records, *(r for r in stored if r["id"] in changed_ids)])
+            if self.stories is not None:
+                self.stories.assign(session.connection(), list(written.values()), now)
             if versions:
                 session.execute(insert(ArticleVersion), versions)
             self._write_states(session, states_written, now)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crawler.outlets import all_outlets
 from db import session as db_session
-from db.models import Base
+from db.models import Base, is_mapped
 from db.session import alembic_config, database_url, make_engine, prepare_database
 
 ARTICLE_COLUMNS = {
@@ -29,7 +29,7 @@ ARTICLE_COLUMNS = {
 
 def schema_diff(engine) -> list:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": is_mapped})
         return compare_metadata(context, Base.metadata)
 
 

@@ -10,7 +10,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from db.models import Base
+from db.models import Base, is_mapped
 from db.session import database_url, make_engine
 
 config = context.config
@@ -23,6 +23,8 @@ def configure(**options) -> None:
         # SQLite alters tables by copying them: let revisions use batch operations.
         render_as_batch=True,
         compare_type=True,
+        # The search index is not mapped (db.models.is_mapped).
+        include_name=is_mapped,
         **options,
     )
 
