@@ -262,6 +262,23 @@ class RejectedPageRow(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ReplayInput(Base):
+    """A saved file or WARC record (`input_ref`) whose article a replay stored:
+    the SHA-256 of its bytes as read and the parser version that read them
+    (crawler.pagereader). A replay that finds the same bytes, the same version
+    and the article still holding the text this input gave skips the page."""
+
+    __tablename__ = "replay_inputs"
+
+    input_ref: Mapped[str] = mapped_column(Text, primary_key=True)
+    raw_hash: Mapped[str] = mapped_column(Text)
+    parser_version: Mapped[str] = mapped_column(Text)
+    article_id: Mapped[int] = mapped_column(Integer, ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    content_hash: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AlertRow(Base):
     """An alarm: a check that a run of an outlet's spider (or its canary, with
     no run) failed, with what was measured and what was expected
@@ -284,6 +301,6 @@ class AlertRow(Base):
 
 __all__ = [
     "Base", "OutletRow", "Article", "StoryRow", "StoryBand", "StoryTerm", "ArticleVersion", "CrawlState", "CrawlRun",
-    "RejectedPageRow", "AlertRow",
+    "RejectedPageRow", "ReplayInput", "AlertRow",
     "LIST_SEPARATOR", "CAPTION_SEPARATOR",
 ]
