@@ -53,7 +53,8 @@ from crawler.outlets import by_slug
 from db.session import (
     DatabaseUnavailable, cause, database_url, is_unavailable, open_database, printable_url, project_root,
 )
-from db.store import ArticleStore
+from crawler.stories.assign import StoryAssigner
+from db.store import DEFAULT_STORIES, ArticleStore
 from pipelines.spool import SpoolFile, claim_earlier, new_spool_name, spool_directory
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,8 @@ class BatchWriter:
 class StoragePipeline:
     def __init__(self, url: str, batch_size: int, stats, *, timeout: float = 30.0, max_held: int = 1000,
                  max_held_bytes: int = 256 * 1024 * 1024, spool_dir: str | Path | None = None, spool_name: str | None = None, retry_delay: float = 1.0,
-                 retry_delay_max: float = 30.0, retry_max_wait: float = 300.0):
+                 retry_delay_max: float = 30.0, retry_max_wait: float = 300.0,
+                 stories: StoryAssigner | None = DEFAULT_STORIES):
         self.url = url
         self.stats = stats
         self.batch_size = max(1, batch_size)
@@ -159,6 +161,7 @@ class StoragePipeline:
         self.retry_delay = retry_delay
         self.retry_delay_max = retry_delay_max
         self.retry_max_wait = retry_max_wait
+        self.stories = stories  # story assignment of the stored articles (STORIES_*)
         self.engine = None
         self.writer: BatchWriter | None = None
         # The queue, oldest first: `held` in memory, then the unread part of `spool`.
@@ -186,6 +189,7 @@ class StoragePipeline:
             retry_delay=settings.getfloat("STORAGE_RETRY_DELAY", 1.0),
             retry_delay_max=settings.getfloat("STORAGE_RETRY_DELAY_MAX", 30.0),
             retry_max_wait=settings.getfloat("STORAGE_RETRY_MAX_WAIT", 300.0),
+            stories=StoryAssigner.from_settings(settings),
         )
 
     # --- the run -----------------------------------------------------------------
@@ -197,7 +201,7 @@ class StoragePipeline:
             logger.error("%s", error)
             self.stats.set_value("storage/database_unavailable", str(error))
             raise CloseSpider(DATABASE_UNAVAILABLE)
-        self.writer = BatchWriter(ArticleStore(self.engine))
+        self.writer = BatchWriter(ArticleStore(self.engine, self.stories))
         logger.info("Storing articles in %s, %d per batch", printable_url(self.url), self.batch_size)
         await self._store_earlier_spools()
         self._wake, self._closing = asyncio.Event(), asyncio.Event()

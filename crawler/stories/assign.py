@@ -1,0 +1,305 @@
+"""Story assignment, in the transaction that stores the articles.
+
+For each new article, or stored one whose text changed, the candidates are
+the stored articles that share a MinHash LSH bucket of its shingles
+(`story_bands`) or one of its lead's key terms (`story_terms`), and the
+articles of the same batch before it. It joins the story of the best match:
+
+1. a near-duplicate (the same text, edited: shingle Jaccard at least
+   `duplicate_jaccard`), published within `duplicate_window_days`;
+2. else the report most similar by salient terms (features.Profile), at
+   least `threshold` when both are dated and published within `window_days`
+   of each other, at least `undated_threshold` when one has no date (its
+   time cannot rule the other out, so its text has to).
+
+No match: a story of its own. Both tables are written with the articles, so
+any process, and the next run, finds them: nothing is held in memory.
+
+A stored article whose text changed is compared again: it stays in its story
+if that is still its best match (or it is alone there), else it moves to the
+matching story, or to a new one when it no longer matches any. Stories left
+without articles are deleted; a story's title is its first article's (by
+publication, then storage). Articles marked removed (404/410) keep their
+story: they were published. A deleted article leaves its story (its terms
+and bands go with it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+
+from crawler.stories.features import Profile, bands, jaccard, shingles
+from db.models import Article, StoryBand, StoryRow, StoryTerm
+
+# Key terms per article that find its candidates, and the weight they need.
+KEY_TERMS = 8
+KEY_TERM_WEIGHT = 1.0
+# Keeps the IN (...) lists under the bound-parameter limits of both engines.
+CHUNK = 500
+
+
+def chunks(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+@dataclass
+class Member:
+    """An article as the comparison sees it."""
+
+    id: int
+    published_at: datetime | None
+    story_id: int | None
+    profile: Profile
+    buckets: list[int] = field(default_factory=list)
+    body: str | None = None  # loaded for near-duplicate candidates only
+    # An undated article's time is its story's: the first and last dated
+    # publication in it, so an undated report links no events months apart.
+    span: tuple[datetime, datetime] | None = None
+    _shingles: set[str] | None = None
+
+    def when(self) -> tuple[datetime, datetime] | None:
+        return (self.published_at, self.published_at) if self.published_at is not None else self.span
+
+    def shingles(self) -> set[str]:
+        if self._shingles is None:
+            self._shingles = shingles(self.body)
+        return self._shingles
+
+
+class StoryAssigner:
+    def __init__(self, *, window_days: float = 3.0, threshold: float = 0.3, undated_threshold: float = 0.4,
+                 duplicate_jaccard: float = 0.5, duplicate_window_days: float = 30.0):
+        self.window = timedelta(days=window_days)
+        self.threshold = threshold
+        self.undated_threshold = undated_threshold
+        self.duplicate_jaccard = duplicate_jaccard
+        self.duplicate_window = timedelta(days=duplicate_window_days)
+
+    @classmethod
+    def from_settings(cls, settings) -> StoryAssigner | None:
+        if not settings.getbool("STORIES_ENABLED", True):
+            return None
+        return cls(
+            window_days=settings.getfloat("STORIES_WINDOW_DAYS", 3.0),
+            threshold=settings.getfloat("STORIES_THRESHOLD", 0.3),
+            undated_threshold=settings.getfloat("STORIES_UNDATED_THRESHOLD", 0.4),
+            duplicate_jaccard=settings.getfloat("STORIES_DUPLICATE_JACCARD", 0.5),
+            duplicate_window_days=settings.getfloat("STORIES_DUPLICATE_WINDOW_DAYS", 30.0),
+        )
+
+    # --- the comparison --------------------------------------------------------
+
+    def score(self, article: Member, other: Member) -> float | None:
+        """How well `other` matches `article`: above 1 for a near-duplicate,
+        the term similarity for a report of the same event, None for no match."""
+        first, second = article.when(), other.when()
+        gap = (max(first[0] - second[1], second[0] - first[1], timedelta(0))
+               if first is not None and second is not None else None)
+        if set(article.buckets) & set(other.buckets) and (gap is None or gap <= self.duplicate_window):
+            overlap = jaccard(article.shingles(), other.shingles())
+            if overlap >= self.duplicate_jaccard:
+                return 1.0 + overlap
+        if gap is not None and gap > self.window:
+            return None
+        similarity = article.profile.similarity(other.profile)
+        return similarity if similarity >= (self.threshold if gap is not None else self.undated_threshold) else None
+
+    # --- assignment ------------------------------------------------------------
+
+    def assign(self, connection: Connection, records: list[dict], now: datetime) -> None:
+        """Give each record (an `articles` row as a dict, with its id) a story,
+        and store its terms and bands for the articles that come later."""
+        if not records:
+            return
+        batch = [
+            Member(record["id"], record["published_at"], record.get("story_id"),
+                   Profile.of(record["title"], record["subtitle"], record["body"], record["captions"]),
+                   body=record["body"])
+            for record in records
+        ]
+        for member in batch:
+            member.buckets = bands(member.shingles())
+        ids = [member.id for member in batch]
+        for id_chunk in chunks(ids):
+            connection.execute(delete(StoryTerm).where(StoryTerm.article_id.in_(id_chunk)))
+            connection.execute(delete(StoryBand).where(StoryBand.article_id.in_(id_chunk)))
+        stored = self._candidates(connection, batch)
+
+        # A candidate has one of the article's key terms among its terms, or
+        # one of its buckets; earlier articles of the batch are candidates too.
+        by_term: dict[str, list[Member]] = {}
+        by_bucket: dict[int, list[Member]] = {}
+
+        def index(member: Member) -> None:
+            for term in member.profile.lead.keys() | member.profile.text.keys():
+                by_term.setdefault(term, []).append(member)
+            for bucket in member.buckets:
+                by_bucket.setdefault(bucket, []).append(member)
+
+        for member in stored.values():
+            index(member)
+
+        founders: list[Member] = []  # articles starting a story, in order
+        previous = {member.id: member.story_id for member in batch}
+        for member in batch:
+            candidates = {id(c): c for term in member.profile.key_terms(KEY_TERMS, KEY_TERM_WEIGHT)
+                          for c in by_term.get(term, ())}
+            candidates |= {id(c): c for bucket in member.buckets for c in by_bucket.get(bucket, ())}
+            best, best_score = None, None
+            for candidate in candidates.values():
+                if candidate.id == member.id:
+                    continue
+                score = self.score(member, candidate)
+                if score is not None and (best_score is None or score > best_score):
+                    best, best_score = candidate, score
+            if best is not None:
+                if best.story_id is None and best not in founders:
+                    founders.append(best)  # stored before stories were kept
+                member.story_id = best
+                member.span = spanning(member.when(), best.when())
+            elif member.story_id is None or self._shared(connection, member, batch):
+                member.story_id = None
+                founders.append(member)
+            index(member)
+
+        self._create_stories(connection, founders, now)
+        changed: dict[int, Member] = {}
+        for member in (*founders, *batch):
+            story = self._story_of(member)
+            if story != member.story_id or previous.get(member.id, -1) != story:
+                member.story_id = story
+                changed[member.id] = member
+        changed = list(changed.values())
+        if changed:
+            connection.execute(
+                update(Article).where(Article.id == bindparam("b_id")).values(story_id=bindparam("b_story")),
+                [{"b_id": m.id, "b_story": m.story_id} for m in changed],
+            )
+        self._write_features(connection, batch)
+        touched = {m.story_id for m in changed} | {s for s in previous.values() if s is not None}
+        self._refresh(connection, sorted(touched), now)
+
+    def _story_of(self, member: Member) -> int:
+        story = member.story_id
+        while isinstance(story, Member):  # joined an article of this batch
+            story = story.story_id
+        return story
+
+    def _shared(self, connection: Connection, member: Member, batch: list[Member]) -> bool:
+        """A changed article that matches nothing: does its story hold other articles?"""
+        others = connection.execute(
+            select(func.count()).select_from(Article).where(Article.story_id == member.story_id,
+                                                            Article.id != member.id)
+        ).scalar_one()
+        return others > 0
+
+    def _candidates(self, connection: Connection, batch: list[Member]) -> dict[int, Member]:
+        """The stored articles (not of this batch) sharing a bucket or a key term with it."""
+        ids = {member.id for member in batch}
+        found: set[int] = set()
+        buckets = sorted({bucket for member in batch for bucket in member.buckets})
+        for bucket_chunk in chunks(buckets):
+            found.update(connection.execute(
+                select(StoryBand.article_id).where(StoryBand.bucket.in_(bucket_chunk))
+            ).scalars())
+        duplicates = found - ids
+        keys = sorted({term for member in batch for term in member.profile.key_terms(KEY_TERMS, KEY_TERM_WEIGHT)})
+        dates = [member.published_at for member in batch]
+        when = None
+        if keys and None not in dates:
+            # Undated articles can match at any time; dated ones only within the window.
+            when = or_(Article.published_at.is_(None),
+                       Article.published_at.between(min(dates) - self.window, max(dates) + self.window))
+        for key_chunk in chunks(keys):
+            query = select(StoryTerm.article_id).join(Article, Article.id == StoryTerm.article_id).where(
+                StoryTerm.term.in_(key_chunk))
+            found.update(connection.execute(query if when is None else query.where(when)).scalars())
+        found -= ids
+        members: dict[int, Member] = {}
+        for id_chunk in chunks(sorted(found)):
+            rows = connection.execute(
+                select(Article.id, Article.published_at, Article.story_id).where(Article.id.in_(id_chunk)))
+            for row in rows:
+                members[row.id] = Member(row.id, row.published_at, row.story_id, Profile({}, {}))
+            terms = connection.execute(select(StoryTerm.article_id, StoryTerm.term, StoryTerm.lead_weight,
+                                              StoryTerm.text_weight).where(StoryTerm.article_id.in_(id_chunk)))
+            for row in terms:
+                if row.lead_weight:
+                    members[row.article_id].profile.lead[row.term] = row.lead_weight
+                if row.text_weight:
+                    members[row.article_id].profile.text[row.term] = row.text_weight
+            for row in connection.execute(select(StoryBand.article_id, StoryBand.bucket)
+                                          .where(StoryBand.article_id.in_(id_chunk))):
+                members[row.article_id].buckets.append(row.bucket)
+        undated = sorted({m.story_id for m in members.values() if m.published_at is None and m.story_id is not None})
+        spans: dict[int, tuple[datetime, datetime]] = {}
+        for story_chunk in chunks(undated):
+            rows = connection.execute(
+                select(Article.story_id, func.min(Article.published_at), func.max(Article.published_at))
+                .where(Article.story_id.in_(story_chunk), Article.published_at.is_not(None))
+                .group_by(Article.story_id))
+            spans.update((story, (first, last)) for story, first, last in rows)
+        for member in members.values():
+            if member.published_at is None:
+                member.span = spans.get(member.story_id)
+        near = sorted(duplicates & members.keys())
+        for id_chunk in chunks(near):
+            for row in connection.execute(select(Article.id, Article.body).where(Article.id.in_(id_chunk))):
+                members[row.id].body = row.body
+        return members
+
+    def _create_stories(self, connection: Connection, founders: list[Member], now: datetime) -> None:
+        if not founders:
+            return
+        result = connection.execute(
+            insert(StoryRow).returning(StoryRow.id, sort_by_parameter_order=True),
+            [{"title": None, "created_at": now, "updated_at": now} for _ in founders],
+        )
+        for member, story_id in zip(founders, result.scalars()):
+            member.story_id = story_id
+
+    def _write_features(self, connection: Connection, batch: list[Member]) -> None:
+        terms = [{"article_id": m.id, "term": term, "lead_weight": lead, "text_weight": text}
+                 for m in batch for term, lead, text in m.profile.rows()]
+        buckets = [{"article_id": m.id, "band": band, "bucket": bucket}
+                   for m in batch for band, bucket in enumerate(m.buckets)]
+        if terms:
+            connection.execute(insert(StoryTerm), terms)
+        if buckets:
+            connection.execute(insert(StoryBand), buckets)
+
+    def _refresh(self, connection: Connection, story_ids: list[int], now: datetime) -> None:
+        """Titles of the stories touched; those left without articles are deleted."""
+        for id_chunk in chunks(story_ids):
+            members: dict[int, list] = {}
+            rows = connection.execute(select(Article.story_id, Article.id, Article.title, Article.published_at)
+                                      .where(Article.story_id.in_(id_chunk)))
+            for row in rows:
+                members.setdefault(row.story_id, []).append(row)
+            empty = [story for story in id_chunk if story not in members]
+            if empty:
+                connection.execute(delete(StoryRow).where(StoryRow.id.in_(empty)))
+            if members:
+                connection.execute(
+                    update(StoryRow).where(StoryRow.id == bindparam("b_id"))
+                    .values(title=bindparam("b_title"), updated_at=now),
+                    [{"b_id": story, "b_title": representative_title(rows)} for story, rows in members.items()],
+                )
+
+
+def spanning(*spans: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
+    known = [span for span in spans if span is not None]
+    return (min(span[0] for span in known), max(span[1] for span in known)) if known else None
+
+
+def representative_title(rows) -> str | None:
+    """The title of the story's first article: the earliest dated one, else the first stored."""
+    titled = [row for row in rows if row.title]
+    if not titled:
+        return None
+    dated = [row for row in titled if row.published_at is not None]
+    first = min(dated, key=lambda row: (row.published_at, row.id)) if dated else min(titled, key=lambda row: row.id)
+    return first.title

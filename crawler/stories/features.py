@@ -1,0 +1,188 @@
+"""What an article is compared by: folded word shingles for near-duplicates
+(MinHash, banded for LSH) and salient terms for the same-event comparison.
+
+Terms are the article's folded words (pipelines.arabic.fold_for_search) with
+the article and the proclitics that hide a word taken off (`والصين`,
+`بالصين` → `صين`), each weighted by how rare it is in written Arabic
+(wordfreq's frequency list, the same in every process and run): names of
+people and places, and the words particular to an event, weigh most; the
+words of every article (وزير, قال, اليوم) weigh nothing. The lead (title,
+subtitle, first paragraph, captions) names the event, so it is weighted on
+its own beside the whole text.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import struct
+from collections import Counter
+from dataclasses import dataclass
+
+from datasketch import MinHash
+from wordfreq import get_frequency_dict
+
+from pipelines.arabic import fold_for_search, fold_letters
+
+# The article and the conjunction/preposition glued before it: always a prefix.
+ARTICLE_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
+# One-letter proclitics (and, so, with, for, like): taken off only when the rest
+# is the more frequent word, so `بكين` and `لافروف` keep their first letter.
+PROCLITICS = "وفبلك"
+# A term rarer than this (or unknown) weighs as much as this.
+RAREST = 1e-7
+# A term as frequent as 1 word in 10,000 weighs nothing.
+COMMON = 1e-4
+# Terms kept per article (by weight in the whole text, and in the lead).
+TEXT_TERMS = 40
+LEAD_TERMS = 20
+# A lead paragraph shorter than this is read with the next one.
+SHORT_LEAD_WORDS = 25
+
+SHINGLE_WORDS = 3
+NUM_PERM = 64
+# 16 bands of 4 rows: texts sharing more than ~half their shingles meet in a band.
+BANDS = 16
+ROWS = NUM_PERM // BANDS
+
+
+@functools.cache
+def _frequencies() -> dict[str, float]:
+    """Frequency of each folded word in written Arabic (read once per process, ~1 s)."""
+    folded: dict[str, float] = {}
+    for word, frequency in get_frequency_dict("ar", "best").items():  # most frequent first
+        if frequency < RAREST:
+            break
+        word = fold_letters(word)
+        folded[word] = folded.get(word, 0.0) + frequency
+    return folded
+
+
+def _stem(word: str, surface: dict[str, float]) -> str:
+    for prefix in ARTICLE_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            return word[len(prefix):]
+    for _ in range(2):  # وب, فل
+        rest = word[1:]
+        if len(word) > 3 and word[0] in PROCLITICS and surface.get(rest, 0.0) > surface.get(word, 0.0):
+            word = rest
+            if word.startswith("ال") and len(word) > 4:
+                return word[2:]
+        else:
+            break
+    return word
+
+
+def stem(word: str) -> str:
+    """A folded word without its article and proclitics."""
+    return _stem(word, _frequencies())
+
+
+# The forms a stem is written in: its frequency is theirs together.
+WRITTEN_FORMS = ("", *ARTICLE_PREFIXES, *PROCLITICS)
+
+
+@functools.lru_cache(maxsize=200_000)
+def rarity(term: str) -> float:
+    """The weight of a stem: 0 for common words, up to 3 for the rarest."""
+    frequencies = _frequencies()
+    frequency = max(sum(frequencies.get(prefix + term, 0.0) for prefix in WRITTEN_FORMS), RAREST)
+    return max(0.0, math.log10(COMMON / frequency))
+
+
+def terms(text: str) -> Counter[str]:
+    """Stems of the words of a text (numbers and words with digits left out), with their counts."""
+    return Counter(stem(word) for word in fold_for_search(text).split() if not any(c.isdigit() for c in word))
+
+
+def weighted(counts: Counter[str]) -> dict[str, float]:
+    vector = {}
+    for term, count in counts.items():
+        weight = rarity(term)
+        if weight > 0:
+            vector[term] = (1.0 + math.log(count)) * weight
+    return vector
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(weight * b[term] for term, weight in a.items() if term in b)
+    if not dot:
+        return 0.0
+    return dot / math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
+
+
+def lead_text(title: str | None, subtitle: str | None, body: str | None, captions: str | None) -> str:
+    paragraphs = [p for p in (body or "").split("\n\n") if p.strip()]
+    lead = paragraphs[:1]
+    if lead and len(lead[0].split()) < SHORT_LEAD_WORDS:
+        lead = paragraphs[:2]
+    return "\n".join(filter(None, (title, subtitle, *lead, captions)))
+
+
+@dataclass
+class Profile:
+    """An article's salient terms: weights in the lead and in the whole text."""
+
+    lead: dict[str, float]
+    text: dict[str, float]
+
+    @classmethod
+    def of(cls, title: str | None, subtitle: str | None, body: str | None, captions: str | None) -> Profile:
+        lead = weighted(terms(lead_text(title, subtitle, body, captions)))
+        text = weighted(terms("\n".join(filter(None, (title, subtitle, body, captions)))))
+        kept = set(sorted(text, key=text.get, reverse=True)[:TEXT_TERMS])
+        kept |= set(sorted(lead, key=lead.get, reverse=True)[:LEAD_TERMS])
+        return cls({t: w for t, w in lead.items() if t in kept}, {t: w for t, w in text.items() if t in kept})
+
+    @classmethod
+    def from_rows(cls, rows) -> Profile:
+        """From story_terms rows (term, lead_weight, text_weight)."""
+        profile = cls({}, {})
+        for term, lead_weight, text_weight in rows:
+            if lead_weight:
+                profile.lead[term] = lead_weight
+            if text_weight:
+                profile.text[term] = text_weight
+        return profile
+
+    def rows(self) -> list[tuple[str, float, float]]:
+        return [(t, self.lead.get(t, 0.0), self.text.get(t, 0.0)) for t in sorted(self.lead.keys() | self.text.keys())]
+
+    def key_terms(self, count: int, minimum: float) -> list[str]:
+        """The lead's rarest terms: what finds the other reports of its event."""
+        ranked = sorted(self.lead, key=self.lead.get, reverse=True)
+        return [t for t in ranked[:count] if self.lead[t] >= minimum]
+
+    def similarity(self, other: Profile) -> float:
+        return (cosine(self.lead, other.lead) + cosine(self.text, other.text)) / 2
+
+
+def shingles(body: str | None) -> set[str]:
+    """Word n-grams of the folded body."""
+    words = fold_for_search(body).split()
+    if len(words) < SHINGLE_WORDS:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def bands(shingle_set: set[str]) -> list[int]:
+    """The LSH bucket of each band of the shingles' MinHash, as signed 64-bit
+    integers (a BIGINT on both databases); the band number is hashed in, so
+    one indexed column holds them all."""
+    if not shingle_set:
+        return []
+    minhash = MinHash(num_perm=NUM_PERM, seed=1)
+    minhash.update_batch([s.encode("utf-8") for s in sorted(shingle_set)])
+    values = minhash.hashvalues
+    buckets = []
+    for band in range(BANDS):
+        rows = values[band * ROWS:(band + 1) * ROWS]
+        digest = hashlib.blake2b(struct.pack(f"<H{ROWS}Q", band, *map(int, rows)), digest_size=8).digest()
+        buckets.append(struct.unpack("<q", digest)[0])
+    return buckets
