@@ -26,6 +26,8 @@ from pipelines.arabic import fold_letters
 # bm25 weights of the FTS5 columns, and the PostgreSQL weights of the same fields.
 FIELDS = ("title", "subtitle", "tags", "body")
 BM25_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
+# bm25()'s weights of every FTS5 column: the outlet and time first, unindexed.
+BM25_ARGUMENTS = ", ".join(str(w) for w in (0, 0, *BM25_WEIGHTS))
 TSV_WEIGHTS = ("A", "B", "C", "D")
 
 # What the search form turns into spaces beyond ASCII punctuation (a non-word
@@ -176,7 +178,6 @@ def sqlite_term_expression(word: str) -> str:
 
 
 def sqlite_statements() -> list[str]:
-    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
     return [
         # Outlet and time first, unindexed: ranking and filters read them before the terms.
         f"CREATE VIRTUAL TABLE article_search USING fts5(outlet UNINDEXED, published_at UNINDEXED, "
@@ -194,7 +195,7 @@ def sqlite_statements() -> list[str]:
         "FROM search_query_terms WHERE term <> '' GROUP BY query",
         "CREATE VIEW search AS SELECT q.query AS query, a.id AS id, a.published_at AS published_at, "
         "a.outlet AS outlet, a.title AS title, a.url AS url, "
-        f"bm25(article_search, 0, 0, {weights}) AS rank "
+        f"bm25(article_search, {BM25_ARGUMENTS}) AS rank "
         "FROM search_query AS q JOIN article_search ON article_search MATCH q.terms "
         "JOIN articles AS a ON a.id = article_search.rowid",
     ]
