@@ -117,6 +117,10 @@ INCREMENTAL_GONE_RUNS = 3
 # that crawl into the database (crawl, crawlall, runspider, replay) turn it on
 # as their own default, which a project setting would override; shell, parse,
 # check and the other commands write no crawl_runs row.
+SCHEDULER = "crawler.middlewares.runs.ResumableScheduler"
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.incremental.HttpValidatorsMiddleware": 950,
+}
 
 # --- Alarms (crawler/alarms) ---------------------------------------------------
 # Each crawl of an outlet is compared with its recent finished runs in
@@ -138,9 +142,14 @@ ALARMS_MIN_COUNT = 3              # pages (or requests) a share needs to be judg
 ALARMS_NOTIFY_COMMAND = None
 ALARMS_WEBHOOK_URL = None
 ALARMS_NOTIFY_TIMEOUT = 10.0
-SCHEDULER = "crawler.middlewares.runs.ResumableScheduler"
-SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.incremental.HttpValidatorsMiddleware": 950,
+# `scrapy canary`: the newest article's body needs this many words; the outlets'
+# fixture pages are read with the current parser (relative: to the project root).
+CANARY_MIN_BODY_WORDS = 20
+CANARY_FIXTURES_DIR = "tests/sites"
+# `scrapy check`: @scrapes asks for values as stored, not only keys (crawler/contracts.py).
+SPIDER_CONTRACTS = {
+    "scrapy.contracts.default.ScrapesContract": None,
+    "crawler.contracts.StoredFieldsContract": 3,
 }
 
 # --- Live crawls: discovery, politeness, retries (crawler/spiders, crawler/discovery.py) ---

@@ -12,5 +12,7 @@ class Command(StoringCommand, ScrapyCrawlCommand):
         return (
             "Run a spider of the project into the database of DATABASE_URL. Exit status 2 "
             "if the database cannot be used (checked first), 1 if the spider did not start "
-            "or pages were not stored (left in the spool for the next run)."
+            "or pages were not stored (left in the spool for the next run), 3 if the run "
+            "raised alarms (crawler/alarms: an alerts row, a WARNING line each). Ends with "
+            "the summary table of `scrapy replay`; the log shows warnings only unless -L INFO."
         )

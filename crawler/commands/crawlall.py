@@ -10,7 +10,10 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.conf import arglist_to_dict
 
-from crawler.commands import DATABASE_UNUSABLE, database_ready, database_unusable
+from crawler.commands import (
+    ALARMS_RAISED, CRAWL_COMMAND_SETTINGS, DATABASE_UNUSABLE, alarm_lines, database_ready, database_unusable,
+    quiet_log,
+)
 from crawler.outlets import all_outlets
 from crawler.summary import format_summary, storage_failed, storage_lines
 
@@ -42,6 +45,7 @@ def failed(stats: dict) -> str | None:
 
 class Command(ScrapyCommand):
     requires_project = True
+    default_settings = CRAWL_COMMAND_SETTINGS
 
     def syntax(self) -> str:
         return "[options]"
@@ -56,8 +60,10 @@ class Command(ScrapyCommand):
             "print the summary table of `scrapy replay`: new / updated / unchanged / "
             "rejected / not stored articles per outlet. Exit status 2 if the database cannot "
             "be used (checked first); 1 if a spider failed to start, did not finish normally, "
-            "raised errors or left pages not stored (spooled for the next run). -a NAME=VALUE "
-            "goes to every spider (e.g. -a since=2024-11-01)."
+            "raised errors or left pages not stored (spooled for the next run); 3 if an "
+            "outlet's run raised alarms (crawler/alarms), and nothing worse. -a NAME=VALUE "
+            "goes to every spider (e.g. -a since=2024-11-01). The log shows warnings only "
+            "unless -L INFO."
         )
 
     def add_options(self, parser):
@@ -71,6 +77,7 @@ class Command(ScrapyCommand):
             opts.spargs = arglist_to_dict(opts.spargs)
         except ValueError:
             raise UsageError("Invalid -a value, use -a NAME=VALUE", print_help=False)
+        quiet_log(self.settings)
 
     def run(self, args, opts):
         if args:
@@ -104,8 +111,12 @@ class Command(ScrapyCommand):
             if why:
                 print(f"{name}: failed ({why})")
         for name, stats in all_stats.items():
+            for line in alarm_lines(stats, f"{name}: "):
+                print(line)
             for line in storage_lines(stats):
                 print(f"{name}: {line}")
         if self.crawler_process.bootstrap_failed or any(problems.values()):
             self.exitcode = 1
+        elif any(stats.get("alarms/count") for stats in all_stats.values()):
+            self.exitcode = ALARMS_RAISED
         sys.stdout.flush()

@@ -128,7 +128,8 @@ class CrawlRunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("CRAWL_RUNS_ENABLED", True):
+        # On in the commands that crawl into the database (crawler/commands).
+        if not crawler.settings.getbool("CRAWL_RUNS_ENABLED", False):
             raise NotConfigured
         recorder = cls(crawler, database_url(crawler.settings), crawler.settings.getfloat("DATABASE_TIMEOUT", 30.0))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
@@ -142,6 +143,8 @@ class CrawlRunRecorder:
         try:
             self.log = CrawlRunLog(open_database(self.database, self.timeout))
             self.run_id = self.log.start(spider.name, utcnow(), job_dir(self.crawler.settings))
+            # The run's alarms name it (crawler/alarms).
+            self.crawler.stats.set_value("crawl_run/id", self.run_id)
         except DatabaseUnavailable as error:
             logger.warning("Could not record the start of the run in crawl_runs: %s", error)
         except Exception as error:

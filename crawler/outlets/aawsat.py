@@ -24,6 +24,10 @@ OUTLET = Outlet(
     pagination_pattern=r"[?&]page=\d+$",
     feeds=("https://aawsat.com/feed",),
     section_pages=("https://aawsat.com/العالم",),
+    sample_article="https://aawsat.com/العالم/أوروبا/5083127-أوكرانيا-صاروخ-روسي-أصاب-سفينة-مدنية-في-ميناء-أوديسا-وأوقع-قتيلا",
+    # Alarm thresholds over the ALARMS_* settings (crawler/alarms/checks.py).
+    # Every article page names its section (breadcrumb, JSON-LD): a run that loses it is an alarm.
+    alarms={"coverage_floors": {"section": 0.8}},
     parser_versions=(
         # The logo's text "TT", the print header repeating title and captions,
         # and the next article of the infinite scroll.

@@ -17,6 +17,10 @@ OUTLET = Outlet(
     ),
     feeds=("https://24.ae/rss.aspx",),
     section_pages=("https://24.ae/section/1/",),
+    sample_article="https://24.ae/article/845201/مباحثات-بين-وزيري-خارجية-روسيا-والصين-في-قمة-العشرين",
+    # Alarm thresholds over the ALARMS_* settings (crawler/alarms/checks.py).
+    # Every article page names its section: a run that loses it is an alarm.
+    alarms={"coverage_floors": {"section": 0.8}},
     parser_versions=(
         # The tag line and share bar under the text (selectors: leads from the fixture copy).
         ParserVersion("2024", cleanup_selectors=(".article-tags", ".article-share")),

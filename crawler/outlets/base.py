@@ -61,6 +61,14 @@ class Outlet:
     section_pages: tuple[str, ...] = ()
     # Oldest first; the last one is the current template.
     parser_versions: tuple[ParserVersion, ...] = (CURRENT,)
+    # One dated article page of the outlet, kept in its fixture site too: the
+    # `@url` of the spider's contracts (`scrapy check`).
+    sample_article: str | None = None
+
+    # Alarm thresholds of this outlet, over the ALARMS_* settings: the setting's
+    # name without the prefix, in lower case (crawler/alarms/checks.py), e.g.
+    # {"coverage_floors": {"authors": 0.8}, "articles_min_ratio": 0.5}.
+    alarms: dict = field(default_factory=dict)
 
     notes: str = ""
     extra: dict = field(default_factory=dict)

@@ -17,6 +17,10 @@ OUTLET = Outlet(
     # Feeds and sitemaps are unverified: the home page's <link rel="alternate">
     # and robots.txt name them.
     section_pages=("https://khabaren.net/news",),
+    sample_article="https://khabaren.net/news/wada-defends-handling-of-chinese-swimmers-doping-case",
+    # Alarm thresholds over the ALARMS_* settings (crawler/alarms/checks.py).
+    # Every article page names its category: a run that loses it is an alarm.
+    alarms={"coverage_floors": {"section": 0.8}},
     parser_versions=(
         # The teaser ending in "اكتشف التفاصيل على خَبَرَيْن", the "التصنيف:" line,
         # the share bar and the original CNN headline above the body, as the

@@ -13,6 +13,10 @@ OUTLET = Outlet(
     ),
     # Unverified lead; the home page, robots.txt and its feed links are read too.
     section_pages=("https://thenewkhalij.news/category/سياسة",),
+    sample_article="https://thenewkhalij.news/article/322611/روسيا-قرار-رفع-طالبان-من-قائمة-المنظمات-الإرهابية-اتخذ-على-أعلى-مستوى",
+    # Alarm thresholds over the ALARMS_* settings (crawler/alarms/checks.py).
+    # Every article page names its section: a run that loses it is an alarm.
+    alarms={"coverage_floors": {"section": 0.8}},
     parser_versions=(
         # The keyword line, the share bar and inline "اقرأ أيضاً" headlines.
         ParserVersion("2024", cleanup_selectors=(".article-keywords", ".article-share", ".read-also")),
