@@ -1,21 +1,18 @@
 """`scrapy export`: the chosen articles of a database to one file, streamed.
 
-The file is written under a temporary name beside it and renamed when the
-last row is in, so a file of that name is always a whole export (an export
-that fails leaves the previous file, if any, as it was). Standard output
-(`-`) takes JSON Lines and CSV as they are written."""
+The file is written under a temporary name and renamed when the last row is
+in (`files.written_whole`): a file of that name is always a whole export.
+Standard output (`-`) takes JSON Lines and CSV as they are written."""
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from sqlalchemy import Engine
 
 from crawler.export.columns import article_columns
+from crawler.export.files import written_whole
 from crawler.export.source import BATCH_ROWS, ArticleFilter, article_batches, count_articles
 from crawler.export.writers import WRITERS
 
@@ -77,21 +74,7 @@ def export_articles(engine: Engine, output: str, fmt: str, chosen: ArticleFilter
         written = write_articles(engine, sys.stdout.buffer, fmt, chosen, progress, batch_rows)
         progress.finish("standard output", fmt)
         return written
-    target = Path(output)
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            written = write_articles(engine, stream, fmt, chosen, progress, batch_rows)
-        os.chmod(partial, 0o666 & ~_umask())
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    progress.finish(str(target), fmt)
+    with written_whole(output) as stream:
+        written = write_articles(engine, stream, fmt, chosen, progress, batch_rows)
+    progress.finish(output, fmt)
     return written
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
