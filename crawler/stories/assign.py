@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, text, update
 
 from crawler.stories.features import Profile, bands, jaccard, shingles
 from db.models import Article, StoryBand, StoryRow, StoryTerm
@@ -252,13 +252,22 @@ class StoryAssigner:
         return members
 
     def _create_stories(self, connection: Connection, founders: list[Member], now: datetime) -> None:
+        """One INSERT for the batch's new stories, with ids taken as the
+        database would (the next of PostgreSQL's sequence, SQLite's max + 1):
+        a multi-row INSERT ... RETURNING need not keep the rows' order."""
         if not founders:
             return
-        result = connection.execute(
-            insert(StoryRow).returning(StoryRow.id, sort_by_parameter_order=True),
-            [{"title": None, "created_at": now, "updated_at": now} for _ in founders],
-        )
-        for member, story_id in zip(founders, result.scalars()):
+        if connection.dialect.name == "postgresql":
+            ids = list(connection.execute(
+                text("SELECT nextval(pg_get_serial_sequence('stories', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(founders)}).scalars())
+        else:
+            first = connection.execute(select(func.coalesce(func.max(StoryRow.id), 0))).scalar_one() + 1
+            ids = list(range(first, first + len(founders)))
+        connection.execute(insert(StoryRow), [
+            {"id": story_id, "title": None, "created_at": now, "updated_at": now} for story_id in ids
+        ])
+        for member, story_id in zip(founders, ids):
             member.story_id = story_id
 
     def _write_features(self, connection: Connection, batch: list[Member]) -> None:

@@ -19,7 +19,6 @@ import struct
 from collections import Counter
 from dataclasses import dataclass
 
-from datasketch import MinHash
 from wordfreq import get_frequency_dict
 
 from pipelines.arabic import fold_for_search, fold_letters
@@ -177,6 +176,10 @@ def bands(shingle_set: set[str]) -> list[int]:
     one indexed column holds them all."""
     if not shingle_set:
         return []
+    # Imported when first needed: datasketch loads scipy (~0.7 s), which
+    # every scrapy command would pay for otherwise.
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=1)
     minhash.update_batch([s.encode("utf-8") for s in sorted(shingle_set)])
     values = minhash.hashvalues

@@ -1,0 +1,235 @@
+"""Stories across outlets (crawler/stories): the labelled set's pairwise
+precision and recall, the seeds after `scrapy replay` in two runs, changed,
+removed and deleted articles, on real SQLite and PostgreSQL databases."""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from datetime import timedelta
+
+import pytest
+from scrapy.settings import Settings
+from sqlalchemy import delete, event, func, select, text, update
+
+from crawler.stories.assign import StoryAssigner
+from db.models import Article, StoryBand, StoryRow, StoryTerm
+from db.session import prepare_database
+from db.store import ArticleStore
+from tests.replay_runner import REPO, SCRAPY, run_replay
+from tests.story_set import items, load_set, pair_score, story_of_url
+
+SEEDS = REPO / "seeds"
+KHABERAIN_LAVROV = "002_1f4e6ce772e1f267.txt"
+AAWSAT_LAVROV = "003_7c80853fbd544c67.txt"
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = prepare_database(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def story_set():
+    entries = load_set()
+    return entries, items(entries)
+
+
+def by_url(story_set, url: str):
+    entries, articles = story_set
+    return dataclasses.replace(next(item for item in articles if item.url == url))
+
+
+def in_order_of_publication(entries, articles):
+    """As a crawl meets them: by publication time, an undated one where the file has it."""
+    keys, last = [], None
+    for index, item in enumerate(articles):
+        last = item.published_at or last
+        keys.append((last, index))
+    return [articles[index] for _, index in sorted(keys)]
+
+
+def test_the_labelled_set_meets_its_goal(engine, story_set):
+    """One article per batch (each finds the earlier ones in the database), in
+    the order a crawl meets them."""
+    entries, articles = story_set
+    store = ArticleStore(engine)
+    for item in in_order_of_publication(entries, articles):
+        assert store.write_articles([dataclasses.replace(item)]) == ["new"]
+    score = pair_score(entries, story_of_url(engine))
+    print(score.line())
+    assert score.precision >= 0.95 and score.recall >= 0.90, (score.false_pairs, score.missed_pairs)
+    # The topics that are not one event stay apart.
+    stories = story_of_url(engine)
+    for first, second in (("shoigu-pyongyang-2023-07", "shoigu-pyongyang-2024-09"),
+                          ("g20-lavrov-wang-2024-11", "shoigu-beijing-2024-11"),
+                          ("lavrov-beijing-2024-04", "g20-lavrov-wang-2024-11"),
+                          ("opec-delay-2024-12-05", "opec-postpone-2024-11-03")):
+        a = {stories[e["url"]] for e in entries if e["event"] == first}
+        b = {stories[e["url"]] for e in entries if e["event"] == second}
+        assert not a & b, (first, second)
+
+
+def test_one_batch_groups_as_article_by_article(sqlite_url, story_set):
+    entries, articles = story_set
+    engine = prepare_database(sqlite_url)
+    ArticleStore(engine).write_articles([dataclasses.replace(item) for item in articles])
+    score = pair_score(entries, story_of_url(engine))
+    assert score.precision >= 0.95 and score.recall >= 0.90, (score.false_pairs, score.missed_pairs)
+    with engine.connect() as connection:
+        summary = connection.execute(text(
+            "SELECT story_id, title, outlet_count, article_count, outlets, first_published_at, last_published_at "
+            "FROM story_summary ORDER BY outlet_count DESC, article_count DESC")).all()
+        top = summary[0]
+        assert (top.outlet_count, top.article_count) == (4, 4)
+        assert top.outlets == "24ae; aawsat; khaberain; thenewkhalij"
+        # The first report's title; the undated one counts in the story, not in its times.
+        assert top.title == "لافروف يبدأ زيارة إلى الصين تستمر يومين"
+        assert top.first_published_at.startswith("2024-04-08") and top.last_published_at.startswith("2024-04-09")
+        listed = connection.execute(text(
+            "SELECT outlet, url, title, published_at FROM story_articles WHERE story_id = :s"), {"s": top.story_id}
+        ).all()
+        assert {row.outlet for row in listed} == {"24ae", "aawsat", "khaberain", "thenewkhalij"}
+        assert sum(row.article_count for row in summary) == len(entries)
+    engine.dispose()
+
+
+def test_seeds_the_same_event_shares_a_story_across_runs(tmp_path):
+    """Khaberain's report of Lavrov in Beijing in one run, the other seeds in the
+    next: Asharq Al-Awsat's report of that visit joins its story, no other seed
+    does. (Both engines read and write stories with the same code, tested above.)"""
+    url = f"sqlite:///{tmp_path / 'news.db'}"
+    first = tmp_path / "first"
+    rest = tmp_path / "rest"
+    first.mkdir(), rest.mkdir()
+    for seed in SEEDS.iterdir():
+        (first if seed.name == KHABERAIN_LAVROV else rest).joinpath(seed.name).write_bytes(seed.read_bytes())
+    for folder in (first, rest):
+        result = run_replay(url, folder)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    engine = prepare_database(url)
+    with engine.connect() as connection:
+        stories = dict(connection.execute(select(Article.input_ref, Article.story_id)).all())
+        summary = connection.execute(text("SELECT outlet_count, article_count, outlets FROM story_summary "
+                                          "ORDER BY outlet_count DESC")).all()
+    engine.dispose()
+    by_file = {ref.rsplit("/", 1)[-1]: story for ref, story in stories.items()}
+    assert len(by_file) == 5 and None not in by_file.values()
+    assert by_file[KHABERAIN_LAVROV] == by_file[AAWSAT_LAVROV]
+    assert len(set(by_file.values())) == 4  # no two other seeds share one
+    assert (summary[0].outlet_count, summary[0].article_count, summary[0].outlets) == (2, 2, "aawsat; khaberain")
+
+    listing = subprocess.run([str(SCRAPY), "stories", "--database", url, "--articles", "-n", "1"],
+                             cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    assert "aawsat; khaberain" in listing.stdout and "لقاء تاريخي بين شي جين بينغ وسيرغي لافروف" in listing.stdout
+    assert listing.stdout.count("file://") == 2
+
+
+def test_a_changed_article_keeps_or_leaves_its_story(engine, story_set):
+    beijing = "https://aawsat.com/العالم/4954101"
+    xi = "https://24.ae/article/820114"
+    g20 = "https://aawsat.com/العالم/5083302"
+    store = ArticleStore(engine)
+    store.write_articles([by_url(story_set, beijing), by_url(story_set, xi), by_url(story_set, g20)])
+    first = story_of_url(engine)
+    assert first[beijing] == first[xi] != first[g20]
+
+    # An edited headline: still the same event, the same story.
+    edited = by_url(story_set, xi)
+    edited.title = "الرئيس الصيني يستقبل وزير الخارجية الروسي في بكين"
+    assert store.write_articles([edited]) == ["updated"]
+    assert story_of_url(engine) == first
+
+    # The page now tells another event (the G20 meeting, in November): it moves there.
+    replaced = by_url(story_set, g20)
+    replaced.url, replaced.outlet = xi, "24ae"
+    assert store.write_articles([replaced]) == ["updated"]
+    now = story_of_url(engine)
+    assert now[xi] == now[g20] != now[beijing]
+    # Its terms and bands are those of its new text, once each.
+    with engine.connect() as connection:
+        [row_id] = connection.execute(select(Article.id).where(Article.url == xi)).scalars()
+        bands = connection.execute(select(func.count()).where(StoryBand.article_id == row_id)).scalar_one()
+        terms = set(connection.execute(select(StoryTerm.term).where(StoryTerm.article_id == row_id)).scalars())
+        titles = dict(connection.execute(select(StoryRow.id, StoryRow.title)).all())
+    assert bands == 16 and "ريو" in terms and "شي" not in terms
+    assert titles[now[beijing]] == by_url(story_set, beijing).title
+
+    # And back alone, in a story of its own once it matches nothing.
+    alone = by_url(story_set, "https://thenewkhalij.news/article/289400")  # the earthquake
+    alone.url, alone.outlet = xi, "24ae"
+    store.write_articles([alone])
+    last = story_of_url(engine)
+    assert last[xi] not in (last[beijing], last[g20])
+
+
+def test_removed_and_deleted_articles(engine, story_set):
+    urls = ["https://thenewkhalij.news/article/310201", "https://aawsat.com/العالم/4954101",
+            "https://24.ae/article/820114"]
+    store = ArticleStore(engine)
+    store.write_articles([by_url(story_set, url) for url in urls[:2]])
+    with engine.begin() as connection:
+        connection.execute(update(Article).where(Article.url == urls[0]).values(removed_at=func.now()))
+    stories = story_of_url(engine)
+    # A removed page was published: it keeps its story, and the story its count.
+    assert stories[urls[0]] == stories[urls[1]]
+    with engine.begin() as connection:
+        connection.execute(delete(Article).where(Article.url == urls[1]))
+        assert connection.execute(select(func.count()).select_from(StoryTerm).join(
+            Article, Article.id == StoryTerm.article_id, isouter=True).where(Article.id.is_(None))).scalar_one() == 0
+        [(count,)] = connection.execute(text("SELECT article_count FROM story_summary")).all()
+        assert count == 1
+    # A later report finds the story through the article left in it.
+    store.write_articles([by_url(story_set, urls[2])])
+    stories = story_of_url(engine)
+    assert stories[urls[2]] == stories[urls[0]]
+
+
+def test_near_duplicates_join_beyond_the_event_window(sqlite_url, story_set):
+    """An agency text republished ten days later, edited: its shingles find it."""
+    engine = prepare_database(sqlite_url)
+    original = by_url(story_set, "https://24.ae/article/872001")
+    copy = by_url(story_set, "https://thenewkhalij.news/article/331501")
+    copy.published_at = original.published_at + timedelta(days=10)
+    unrelated = by_url(story_set, "https://aawsat.com/الاقتصاد/5078200")
+    store = ArticleStore(engine, StoryAssigner(window_days=3))
+    store.write_articles([original])
+    store.write_articles([copy, unrelated])
+    stories = story_of_url(engine)
+    assert stories[original.url] == stories[copy.url] != stories[unrelated.url]
+    # Beyond the near-duplicate window too, it is another story.
+    late = by_url(story_set, "https://thenewkhalij.news/article/331501")
+    late.url, late.outlet = "https://aawsat.com/الاقتصاد/5099001", "aawsat"
+    late.published_at = original.published_at + timedelta(days=60)
+    store.write_articles([late])
+    assert story_of_url(engine)[late.url] != stories[original.url]
+    engine.dispose()
+
+
+def test_story_statements_do_not_grow_with_the_batch(sqlite_url, story_set):
+    _, articles = story_set
+    engine = prepare_database(sqlite_url)
+    store = ArticleStore(engine)
+    store.write_articles([dataclasses.replace(item) for item in articles[:5]])
+    counts = []
+    for batch in (articles[5:10], articles[10:]):
+        statements = []
+        listener = lambda *a: statements.append(a[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        store.write_articles([dataclasses.replace(item) for item in batch])
+        event.remove(engine, "before_cursor_execute", listener)
+        counts.append(sum("stor" in s for s in statements))
+    assert counts[1] <= counts[0] + 2 and counts[1] < 25, counts
+    engine.dispose()
+
+
+def test_stories_can_be_turned_off(sqlite_url, story_set):
+    _, articles = story_set
+    engine = prepare_database(sqlite_url)
+    ArticleStore(engine, stories=None).write_articles([dataclasses.replace(articles[0])])
+    assert set(story_of_url(engine).values()) == {None}
+    assert StoryAssigner.from_settings(Settings({"STORIES_ENABLED": False})) is None
+    engine.dispose()
