@@ -16,6 +16,7 @@ from crawler.export.columns import LIST, LIST_SEPARATORS, article_columns
 from crawler.export.exporter import export_articles
 from crawler.export.source import ArticleFilter, article_batches, open_for_reading
 from crawler.items import ArticleItem
+from crawler.search import search
 from crawler.settings import FEED_EXPORT_FIELDS
 from db.models import Article
 from db.session import prepare_database
@@ -174,6 +175,20 @@ def test_export_filters_by_outlet_and_publication_day(seeded_sqlite, tmp_path):
     assert all(rows[url]["published_at"] < LISTED.published_at for url in urls)
 
 
+def test_export_query_takes_the_articles_the_search_finds(seeded_sqlite, tmp_path):
+    result = run_scrapy(seeded_sqlite, "export", "-o", str(tmp_path / "found.csv"), "--query", "لافروف")
+    assert result.returncode == 0, result.stderr[-3000:]
+    exported = set(pandas.read_csv(tmp_path / "found.csv")["id"])
+    found = {hit["id"] for hit in search(seeded_sqlite, "لافروف", limit=100)}
+    assert exported == found and 0 < len(found) < len(stored_rows(seeded_sqlite))
+    engine = open_for_reading(seeded_sqlite)
+    try:
+        nothing = ArticleFilter(query="-لافروف")  # no word to look for
+        assert [row for rows_ in article_batches(engine, nothing) for row in rows_] == []
+    finally:
+        engine.dispose()
+
+
 def test_export_of_an_unusable_database_says_why(tmp_path):
     result = run_scrapy(f"sqlite:///{tmp_path / 'missing' / 'news.db'}", "export", "-o", str(tmp_path / "x.csv"))
     assert result.returncode == 2
@@ -184,18 +199,20 @@ def test_export_of_an_unusable_database_says_why(tmp_path):
 def test_export_streams_from_postgresql_in_batches(postgres_server, tmp_path):
     url = postgres_server.create_database("export_stream")
     engine = prepare_database(url)
-    items = [dataclasses.replace(LISTED, url=f"{LISTED.url}{n}", content_hash=f"h{n}", tags=[f"وسم {n}"])
-             for n in range(7)]
+    items = [dataclasses.replace(LISTED, url=f"{LISTED.url}{n}", content_hash=f"h{n}", tags=[f"وسم {n}"],
+                                 title="خبر عن موسكو" if n % 2 else "خبر عن بكين") for n in range(7)]
     ArticleStore(engine).write_articles(items)
     engine.dispose()
     engine = open_for_reading(url)
     try:
         batches = list(article_batches(engine, ArticleFilter(), batch_rows=3))
+        moscow = [row for rows_ in article_batches(engine, ArticleFilter(query="موسكو")) for row in rows_]
         written = export_articles(engine, str(tmp_path / "pg.parquet"), "parquet", ArticleFilter(),
                                   progress_stream=open(tmp_path / "progress", "w"), batch_rows=3)
     finally:
         engine.dispose()
     assert [len(b) for b in batches] == [3, 3, 1] and written == 7
+    assert [row[1] for row in moscow] == [f"{LISTED.url}{n}" for n in (1, 3, 5)]
     table = pq.read_table(tmp_path / "pg.parquet")
     assert table.num_rows == 7 and table.column("tags").to_pylist() == [[f"وسم {n}"] for n in range(7)]
     assert set(table.column("published_at").to_pylist()) == {LISTED.published_at}

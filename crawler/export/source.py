@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, create_engine, false, func, select
 from sqlalchemy.engine import make_url
 
 from crawler.export.columns import Column, article_columns
@@ -44,7 +44,8 @@ def parse_moment(value: str, *, end: bool = False) -> datetime:
 class ArticleFilter:
     """Which articles: of these outlets (any if empty), published in
     [since, until) (an article without a date is left out once either is
-    set), matching a full-text query."""
+    set), found by a full-text query (crawler.search: words, "phrases",
+    -exclusions; a query with nothing to look for finds nothing)."""
 
     outlets: tuple[str, ...] = ()
     since: datetime | None = None
@@ -63,7 +64,7 @@ class ArticleFilter:
             query=query or None,
         )
 
-    def clauses(self) -> list:
+    def clauses(self, dialect_name: str) -> list:
         found = []
         if self.outlets:
             found.append(Article.outlet.in_(self.outlets))
@@ -71,6 +72,11 @@ class ArticleFilter:
             found.append(Article.published_at >= self.since)
         if self.until is not None:
             found.append(Article.published_at < self.until)
+        if self.query:
+            from crawler.search.results import match_clause
+
+            matching = match_clause(dialect_name, self.query)
+            found.append(false() if matching is None else matching)
         return found
 
 
@@ -87,7 +93,8 @@ def open_for_reading(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
 
 def count_articles(engine: Engine, chosen: ArticleFilter) -> int:
     with engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(Article).where(*chosen.clauses())).scalar_one()
+        statement = select(func.count()).select_from(Article).where(*chosen.clauses(connection.dialect.name))
+        return connection.execute(statement).scalar_one()
 
 
 def article_batches(engine: Engine, chosen: ArticleFilter, columns: list[Column] | None = None,
@@ -96,8 +103,9 @@ def article_batches(engine: Engine, chosen: ArticleFilter, columns: list[Column]
     row a tuple in the order of `columns` (default: every column of the export)."""
     columns = columns or article_columns()
     table = Article.__table__
-    statement = select(*(table.c[column.name] for column in columns)).where(*chosen.clauses()).order_by(table.c.id)
     with engine.connect() as connection:
+        statement = (select(*(table.c[column.name] for column in columns))
+                     .where(*chosen.clauses(connection.dialect.name)).order_by(table.c.id))
         result = connection.execution_options(stream_results=True, yield_per=batch_rows).execute(statement)
         for partition in result.partitions():
             yield [tuple(row) for row in partition]
