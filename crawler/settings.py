@@ -59,6 +59,18 @@ STORAGE_MAX_HELD = 1000
 STORAGE_MAX_HELD_BYTES = 256 * 1024 * 1024
 STORAGE_SPOOL_DIR = "data/spool"
 
+# Stories (crawler/stories/assign.py), assigned in the store's transaction: a
+# near-duplicate (shingle Jaccard >= STORIES_DUPLICATE_JACCARD) published within
+# STORIES_DUPLICATE_WINDOW_DAYS joins its story; else the most similar report
+# (salient terms) published within STORIES_WINDOW_DAYS, at least
+# STORIES_THRESHOLD, or STORIES_UNDATED_THRESHOLD when one has no date.
+STORIES_ENABLED = True
+STORIES_WINDOW_DAYS = 3.0
+STORIES_THRESHOLD = 0.3
+STORIES_UNDATED_THRESHOLD = 0.4
+STORIES_DUPLICATE_JACCARD = 0.5
+STORIES_DUPLICATE_WINDOW_DAYS = 30.0
+
 # An article body with fewer words than this is rejected as "no_body".
 VALIDATION_MIN_BODY_WORDS = 20
 
@@ -178,6 +190,22 @@ RETRY_BACKOFF_MAX = 120.0
 # Tests only: route every request to a local fixture server (crawler/middlewares/routing.py),
 # e.g. -s FIXTURE_SERVER=http://127.0.0.1:8765. Unset in real crawls.
 FIXTURE_SERVER = None
+
+# --- Distributed crawls (crawler/distributed) ------------------------------------
+# -s REDIS_URL=redis://host:6379/0: workers started with the same command share
+# the request queue and duplicate filter in Redis (the add-on replaces SCHEDULER
+# and DUPEFILTER_CLASS); unset, this changes nothing. Politeness settings apply
+# per worker: N workers send up to N * CONCURRENT_REQUESTS_PER_DOMAIN at once.
+ADDONS = {"crawler.distributed.DistributedCrawl": 100}
+REDIS_URL = None
+# Seconds without a heartbeat before a worker counts as dead and its requests
+# go back in the queue; seconds between looks at the queue while idle.
+REDIS_WORKER_TIMEOUT = 60.0
+REDIS_IDLE_POLL = 0.2
+# A worker started this many seconds or less after the end of the last run
+# joins it (nothing to do) rather than starting a new one: the late workers
+# of one schedule do not repeat the run.
+REDIS_RUN_MIN_INTERVAL = 60.0
 
 # --- Downloader middlewares of the sections above, in one place ---------------
 DOWNLOADER_MIDDLEWARES = {
