@@ -8,12 +8,13 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+from alembic import command
 from scrapy.settings import Settings
 from sqlalchemy import delete, event, func, select, text, update
 
 from crawler.stories.assign import StoryAssigner
 from db.models import Article, StoryBand, StoryRow, StoryTerm
-from db.session import prepare_database
+from db.session import alembic_config, prepare_database
 from db.store import ArticleStore
 from tests.replay_runner import REPO, SCRAPY, run_replay
 from tests.story_set import items, load_set, pair_score, story_of_url
@@ -232,4 +233,17 @@ def test_stories_can_be_turned_off(sqlite_url, story_set):
     ArticleStore(engine, stories=None).write_articles([dataclasses.replace(articles[0])])
     assert set(story_of_url(engine).values()) == {None}
     assert StoryAssigner.from_settings(Settings({"STORIES_ENABLED": False})) is None
+    engine.dispose()
+
+
+def test_the_migration_gives_stored_articles_their_stories(db_url, story_set):
+    """Articles stored before the stories schema get theirs when it is created."""
+    entries, articles = story_set
+    engine = prepare_database(db_url)
+    ArticleStore(engine, stories=None).write_articles([dataclasses.replace(item) for item in articles])
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0005")
+    prepare_database(engine)
+    score = pair_score(entries, story_of_url(engine))
+    assert score.precision >= 0.95 and score.recall >= 0.90, (score.false_pairs, score.missed_pairs)
     engine.dispose()

@@ -20,6 +20,7 @@ Revises: 0005
 Create Date: 2026-12-01
 """
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -31,6 +32,9 @@ revision: str = "0006"
 down_revision: Union[str, None] = "0005"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
+
+# Stored articles are given their stories this many at a time.
+BACKFILL_BATCH = 500
 
 OUTLETS = {
     # SQLite's group_concat takes no ORDER BY (before 3.44) nor a separator with DISTINCT.
@@ -111,6 +115,28 @@ def upgrade() -> None:
     op.create_index(op.f("ix_story_terms_term"), "story_terms", ["term"])
     op.execute(STORY_SUMMARY.format(outlets=OUTLETS[op.get_bind().dialect.name]))
     op.execute(STORY_ARTICLES)
+    assign_stored_articles(op.get_bind())
+
+
+def assign_stored_articles(connection) -> None:
+    """The articles already stored get their stories as if stored now, in the
+    order they came (publication, else first sighting)."""
+    from crawler.stories.assign import StoryAssigner
+
+    articles = sa.table(
+        "articles", sa.column("id", sa.Integer), sa.column("title", sa.Text), sa.column("subtitle", sa.Text),
+        sa.column("body", sa.Text), sa.column("captions", sa.Text), sa.column("published_at", UTCDateTime),
+        sa.column("first_seen_at", UTCDateTime),
+    )
+    assigner = StoryAssigner()
+    now = datetime.now(timezone.utc)
+    order = (sa.func.coalesce(articles.c.published_at, articles.c.first_seen_at), articles.c.id)
+    ids = list(connection.execute(sa.select(articles.c.id).order_by(*order)).scalars())
+    for start in range(0, len(ids), BACKFILL_BATCH):
+        chunk = ids[start:start + BACKFILL_BATCH]
+        rows = connection.execute(sa.select(articles).where(articles.c.id.in_(chunk))).mappings()
+        by_id = {row["id"]: {**row, "story_id": None} for row in rows}
+        assigner.assign(connection, [by_id[article_id] for article_id in chunk], now)
 
 
 def downgrade() -> None:
