@@ -1,0 +1,43 @@
+"""Distributed crawls: workers on one or many machines share one crawl through Redis.
+
+`scrapy crawl <spider> -s REDIS_URL=redis://host:port/db` (or `crawlall`, the
+generic spider, any spider of the project) started the same way on several
+machines splits the crawl: the request queue and the duplicate filter live in
+Redis (scrapy-redis), the articles go to the shared database. Without
+`REDIS_URL` nothing changes (the `DistributedCrawl` add-on stays off and the
+project's JOBDIR scheduler runs).
+
+- `scheduler.py`: `RedisScheduler`, scrapy-redis's scheduler adapted to
+  Scrapy's `async def start()` and to workers that come and go: runs, leases
+  of requests in progress, dead workers' requests put back, idle workers
+  exiting once the crawl is done (its docstring says how);
+- this module: the add-on that puts it in place.
+"""
+from __future__ import annotations
+
+import logging
+
+from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+
+class DistributedCrawl:
+    """Add-on (`ADDONS`): with `REDIS_URL` set, the Redis scheduler and
+    duplicate filter replace the project's, and the queue outlives a stopped
+    worker (`SCHEDULER_PERSIST`, on unless set otherwise)."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("REDIS_URL"):
+            raise NotConfigured
+        return cls()
+
+    def update_settings(self, settings) -> None:
+        # At the project's priority: it replaces the project's own scheduler,
+        # while `-s SCHEDULER=...` still wins.
+        settings.set("SCHEDULER", "crawler.distributed.scheduler.RedisScheduler", priority="project")
+        settings.set("DUPEFILTER_CLASS", "crawler.distributed.scheduler.SharedDupeFilter", priority="project")
+        settings.set("SCHEDULER_PERSIST", True, priority="addon")
+        if settings.get("JOBDIR"):
+            logger.warning("JOBDIR is not used with REDIS_URL: the queue and the requests seen live in Redis")
