@@ -8,8 +8,9 @@ from scrapy.settings import Settings
 from sqlalchemy import create_engine, inspect
 
 from crawler.outlets import all_outlets, by_slug
-from db.session import database_url
+from db.session import database_url, project_root
 from tests.crawl_runner import fixture_settings, run_crawl, run_scrapy
+from tests.replay_runner import REPO
 from tests.sites.changed import serve_changed_template
 from tests.sites.server import FixtureServer
 from tests.test_crawl_fixture_sites import db_rows
@@ -36,6 +37,13 @@ def test_the_database_url_setting_beats_the_environment(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/from-the-environment.db")
     assert database_url(Settings({"DATABASE_URL": "postgres://u@h/db"})) == "postgresql+psycopg://u@h/db"
     assert database_url(Settings()) == "sqlite:////tmp/from-the-environment.db"
+
+
+def test_default_paths_are_the_project_s_from_any_working_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert database_url(Settings()) == f"sqlite:///{REPO / 'data' / 'news.db'}"
+    assert project_root() == REPO
 
 
 def test_a_crawl_with_dash_s_database_url_writes_there_not_to_the_environment_s(server, tmp_path):

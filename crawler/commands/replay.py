@@ -13,6 +13,7 @@ from crawler.commands import CRAWL_COMMAND_SETTINGS, DATABASE_UNUSABLE, database
 from crawler.pagereader import ReaderPool, default_workers
 from crawler.replay import ReplaySpider
 from crawler.summary import STORED, format_summary, storage_failed, storage_lines, totals
+from db.session import project_root
 
 
 class Command(ScrapyCommand):
@@ -70,7 +71,9 @@ class Command(ScrapyCommand):
         pool = ReaderPool(self.settings, jobs) if jobs > 1 else None
         try:
             crawler = self.crawler_process.create_crawler(ReplaySpider)
-            self.crawler_process.crawl(crawler, paths=args or ["seeds"], pool=pool)
+            # Default paths are the project's, as the database's (not the working directory's).
+            paths = args or [str(project_root() / "seeds")]
+            self.crawler_process.crawl(crawler, paths=paths, pool=pool)
             self.crawler_process.start()
         finally:
             if pool is not None:

@@ -35,6 +35,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from db.session import project_root
+
 logger = logging.getLogger(__name__)
 
 WARC_VERSION = "WARC/1.1"
@@ -168,7 +170,9 @@ class WarcArchiveMiddleware:
             "http-header-user-agent": settings.get("USER_AGENT"),
         }
         files = RotatingWarcFiles(
-            Path(settings.get("WARC_DIR") or "data/warc"), spider_name, settings.getint("WARC_MAX_SIZE"), info,
+            # A relative folder is the project's, like the database and the spool.
+            project_root() / (settings.get("WARC_DIR") or "data/warc"), spider_name,
+            settings.getint("WARC_MAX_SIZE"), info,
         )
         middleware = cls(files, crawler.stats)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
