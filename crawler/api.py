@@ -8,6 +8,9 @@
     for article in read_articles("sqlite:///data/news.db", outlet="aawsat", since="2024-11-01"):
         ...
 
+    for hit in search("sqlite:///data/news.db", "الصين -روسيا", limit=10):
+        hit["title"], hit["snippet"], hit["score"]
+
 Both give plain dicts keyed by the columns of the `articles` table, in its
 order: lists (authors, tags, captions, warnings) as lists, times as aware UTC
 datetimes, a value the page does not give as None.
@@ -23,6 +26,8 @@ from scrapy.settings import Settings
 from crawler.export.columns import article_columns, record
 from crawler.export.source import BATCH_ROWS, ArticleFilter, article_batches, open_for_reading
 from crawler.items import RejectedPage
+# Ranked full-text search results (dicts of id, url, outlet, published_at, title, snippet, score).
+from crawler.search import search  # noqa: F401
 
 # Markup near the start of a page: HTML rather than a text capture.
 _HTML_MARKS = (b"<!doctype", b"<html", b"<head", b"<body", b"<meta", b"<article", b"<div", b"<p>", b"<p ")
