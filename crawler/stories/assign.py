@@ -60,6 +60,10 @@ class Member:
     span: tuple[datetime, datetime] | None = None
     _shingles: set[str] | None = None
 
+    @property
+    def bucket_set(self) -> frozenset[int]:
+        return frozenset(self.buckets)
+
     def when(self) -> tuple[datetime, datetime] | None:
         return (self.published_at, self.published_at) if self.published_at is not None else self.span
 
@@ -98,7 +102,9 @@ class StoryAssigner:
         first, second = article.when(), other.when()
         gap = (max(first[0] - second[1], second[0] - first[1], timedelta(0))
                if first is not None and second is not None else None)
-        if set(article.buckets) & set(other.buckets) and (gap is None or gap <= self.duplicate_window):
+        if gap is not None and gap > self.window and gap > self.duplicate_window:
+            return None
+        if (gap is None or gap <= self.duplicate_window) and not article.bucket_set.isdisjoint(other.buckets):
             overlap = jaccard(article.shingles(), other.shingles())
             if overlap >= self.duplicate_jaccard:
                 return 1.0 + overlap
@@ -206,17 +212,21 @@ class StoryAssigner:
                 select(StoryBand.article_id).where(StoryBand.bucket.in_(bucket_chunk))
             ).scalars())
         duplicates = found - ids
-        keys = sorted({term for member in batch for term in member.profile.key_terms(KEY_TERMS, KEY_TERM_WEIGHT)})
-        dates = [member.published_at for member in batch]
-        when = None
-        if keys and None not in dates:
-            # Undated articles can match at any time; dated ones only within the window.
-            when = or_(Article.published_at.is_(None),
-                       Article.published_at.between(min(dates) - self.window, max(dates) + self.window))
-        for key_chunk in chunks(keys):
-            query = select(StoryTerm.article_id).join(Article, Article.id == StoryTerm.article_id).where(
-                StoryTerm.term.in_(key_chunk))
-            found.update(connection.execute(query if when is None else query.where(when)).scalars())
+        # Dated articles match within the window (or undated ones); undated
+        # articles at any time.
+        dated = [member for member in batch if member.published_at is not None]
+        undated = [member for member in batch if member.published_at is None]
+        for group in (dated, undated):
+            keys = sorted({term for member in group for term in member.profile.key_terms(KEY_TERMS, KEY_TERM_WEIGHT)})
+            when = None
+            if group is dated and dated:
+                dates = [member.published_at for member in dated]
+                when = or_(Article.published_at.is_(None),
+                           Article.published_at.between(min(dates) - self.window, max(dates) + self.window))
+            for key_chunk in chunks(keys):
+                query = select(StoryTerm.article_id).join(Article, Article.id == StoryTerm.article_id).where(
+                    StoryTerm.term.in_(key_chunk))
+                found.update(connection.execute(query if when is None else query.where(when)).scalars())
         found -= ids
         members: dict[int, Member] = {}
         for id_chunk in chunks(sorted(found)):

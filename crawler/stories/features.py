@@ -1,7 +1,7 @@
 """What an article is compared by: folded word shingles for near-duplicates
 (MinHash, banded for LSH) and salient terms for the same-event comparison.
 
-Terms are the article's folded words (pipelines.arabic.fold_for_search) with
+Terms are the article's folded words (as pipelines.arabic.fold_for_search) with
 the article and the proclitics that hide a word taken off (`والصين`,
 `بالصين` → `صين`), each weighted by how rare it is in written Arabic
 (wordfreq's frequency list, the same in every process and run): names of
@@ -15,13 +15,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 import struct
 from collections import Counter
 from dataclasses import dataclass
 
 from wordfreq import get_frequency_dict
 
-from pipelines.arabic import fold_for_search, fold_letters
+from pipelines.arabic import fold_letters
 
 # The article and the conjunction/preposition glued before it: always a prefix.
 ARTICLE_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
@@ -72,6 +73,7 @@ def _stem(word: str, surface: dict[str, float]) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=500_000)
 def stem(word: str) -> str:
     """A folded word without its article and proclitics."""
     return _stem(word, _frequencies())
@@ -89,9 +91,18 @@ def rarity(term: str) -> float:
     return max(0.0, math.log10(COMMON / frequency))
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def folded_words(text: str | None) -> list[str]:
+    """The words of a stored text in search form (pipelines.arabic.fold_for_search
+    without its display normalization, which the stored text has had)."""
+    return _NON_WORD.sub(" ", fold_letters((text or "").replace("\u0640", " ")).lower()).split()
+
+
 def terms(text: str) -> Counter[str]:
     """Stems of the words of a text (numbers and words with digits left out), with their counts."""
-    return Counter(stem(word) for word in fold_for_search(text).split() if not any(c.isdigit() for c in word))
+    return Counter(stem(word) for word in folded_words(text) if not any(c.isdigit() for c in word))
 
 
 def weighted(counts: Counter[str]) -> dict[str, float]:
@@ -112,12 +123,14 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return dot / math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
 
 
-def lead_text(title: str | None, subtitle: str | None, body: str | None, captions: str | None) -> str:
+def split_lead(title: str | None, subtitle: str | None, body: str | None,
+               captions: str | None) -> tuple[str, str]:
+    """The lead (title, subtitle, first paragraph, or two when the first is
+    short, captions) and the rest of the body."""
     paragraphs = [p for p in (body or "").split("\n\n") if p.strip()]
-    lead = paragraphs[:1]
-    if lead and len(lead[0].split()) < SHORT_LEAD_WORDS:
-        lead = paragraphs[:2]
-    return "\n".join(filter(None, (title, subtitle, *lead, captions)))
+    count = 2 if paragraphs and len(paragraphs[0].split()) < SHORT_LEAD_WORDS else 1
+    lead = "\n".join(filter(None, (title, subtitle, *paragraphs[:count], captions)))
+    return lead, "\n".join(paragraphs[count:])
 
 
 @dataclass
@@ -129,8 +142,9 @@ class Profile:
 
     @classmethod
     def of(cls, title: str | None, subtitle: str | None, body: str | None, captions: str | None) -> Profile:
-        lead = weighted(terms(lead_text(title, subtitle, body, captions)))
-        text = weighted(terms("\n".join(filter(None, (title, subtitle, body, captions)))))
+        lead_part, rest = split_lead(title, subtitle, body, captions)
+        lead_counts = terms(lead_part)
+        lead, text = weighted(lead_counts), weighted(lead_counts + terms(rest))
         kept = set(sorted(text, key=text.get, reverse=True)[:TEXT_TERMS])
         kept |= set(sorted(lead, key=lead.get, reverse=True)[:LEAD_TERMS])
         return cls({t: w for t, w in lead.items() if t in kept}, {t: w for t, w in text.items() if t in kept})
@@ -160,7 +174,7 @@ class Profile:
 
 def shingles(body: str | None) -> set[str]:
     """Word n-grams of the folded body."""
-    words = fold_for_search(body).split()
+    words = folded_words(body)
     if len(words) < SHINGLE_WORDS:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
