@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pandas
 import pyarrow.parquet as pq
@@ -109,14 +110,34 @@ LISTED = ArticleItem(
 
 @pytest.fixture(scope="module")
 def seeded_sqlite(tmp_path_factory) -> str:
-    """The seeds replayed by `scrapy replay`, and one article with lists of several values."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('seeds') / 'news.db'}"
-    result = run_replay(url, "seeds")
+    """The seeds replayed by `scrapy replay` (with a feed of what it stored,
+    `seeds.jsonl` beside the database), and one article with lists of several values."""
+    folder = tmp_path_factory.mktemp("seeds")
+    url = f"sqlite:///{folder / 'news.db'}"
+    feeds = json.dumps({str(folder / "seeds.jsonl"): {"format": "jsonl"}})
+    result = run_replay(url, "seeds", extra=("-s", f"FEEDS={feeds}"))
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     engine = prepare_database(url)
     ArticleStore(engine).write_articles([dataclasses.replace(LISTED)])
     engine.dispose()
     return url
+
+
+def test_replay_feed_holds_every_seed_article_as_stored(seeded_sqlite):
+    rows = stored_rows(seeded_sqlite)
+    feed = Path(seeded_sqlite.removeprefix("sqlite:///")).with_name("seeds.jsonl")
+    records = pandas.read_json(feed, lines=True, dtype=False)
+    assert list(records.columns) == FEED_EXPORT_FIELDS and len(records) == len(SEED_FILES)
+    for record in json.loads(records.to_json(orient="records", force_ascii=False)):
+        row = rows[record["url"]]
+        assert record["fetched_at"] is None and row["fetched_at"]  # a saved file has no fetch time: the store's
+        for name, value in record.items():
+            if name == "fetched_at":
+                continue
+            if name.endswith("_at"):
+                assert moment(value) == row[name], name
+            else:
+                assert value == as_listed(name, row[name]), name
 
 
 def test_export_round_trips_every_article_in_each_format(seeded_sqlite, tmp_path):
