@@ -20,7 +20,7 @@ from crawler.items import ArticleItem
 from crawler.search import search
 from crawler.settings import FEED_EXPORT_FIELDS
 from db.models import Article
-from db.session import prepare_database
+from db.session import make_engine, prepare_database
 from db.store import ArticleStore, split_list
 from tests.crawl_runner import run_crawl, run_scrapy
 from tests.replay_runner import REPO, run_replay
@@ -208,6 +208,23 @@ def test_export_query_takes_the_articles_the_search_finds(seeded_sqlite, tmp_pat
         assert [row for rows_ in article_batches(engine, nothing) for row in rows_] == []
     finally:
         engine.dispose()
+
+
+def test_export_on_sqlite_lets_a_crawl_store_meanwhile_and_sees_the_database_as_it_started(sqlite_url):
+    writer = make_engine(sqlite_url, timeout=1.0)  # a writer that gives up after 1 s of a held lock
+    store = ArticleStore(prepare_database(writer))
+    store.write_articles([dataclasses.replace(LISTED, url=f"{LISTED.url}{n}", content_hash=f"h{n}") for n in range(5)])
+    reader = open_for_reading(sqlite_url)
+    try:
+        batches = article_batches(reader, ArticleFilter(), batch_rows=2)
+        seen = [row[1] for row in next(batches)]
+        late = dataclasses.replace(LISTED, url=f"{LISTED.url}late", content_hash="late")
+        assert store.write_articles([late]) == ["new"]  # stored while the export reads
+        seen += [row[1] for rows_ in batches for row in rows_]
+    finally:
+        reader.dispose()
+        writer.dispose()
+    assert seen == [f"{LISTED.url}{n}" for n in range(5)]
 
 
 def test_export_of_an_unusable_database_says_why(tmp_path):

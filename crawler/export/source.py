@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Engine, create_engine, false, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, false, func, select
 
 from crawler.export.columns import Column, article_columns
 from db.models import Article
-from db.session import DEFAULT_TIMEOUT, normalize_url, open_database
+from db.session import DEFAULT_TIMEOUT, open_database
 
 # Rows fetched (and written) at a time.
 BATCH_ROWS = 2000
@@ -83,12 +82,10 @@ class ArticleFilter:
 def open_for_reading(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
     """An engine for long reads of the database at `url`, its schema brought
     up to date first (raises `db.session.DatabaseUnavailable` with the reason)."""
-    engine = open_database(url, timeout)
-    if engine.dialect.name != "sqlite":
-        return engine
-    engine.dispose()
-    # A plain engine: the sqlite3 module opens no transaction for a SELECT.
-    return create_engine(make_url(normalize_url(url)), connect_args={"timeout": timeout})
+    from crawler.search.results import reading_engine
+
+    open_database(url, timeout).dispose()
+    return reading_engine(url, timeout)
 
 
 def count_articles(engine: Engine, chosen: ArticleFilter) -> int:
