@@ -167,6 +167,29 @@ def test_a_changed_article_keeps_or_leaves_its_story(engine, story_set):
     assert last[xi] not in (last[beijing], last[g20])
 
 
+def test_an_undated_report_moves_to_its_event_when_that_comes(engine, story_set):
+    """Khaberain's undated report of Lavrov in Beijing comes when only the G20
+    meeting's reports are stored (the same ministers, in November) and joins
+    them; the Beijing reports come next and take it."""
+    entries, articles = story_set
+    g20 = [item for item, e in zip(articles, entries) if e["event"] == "g20-lavrov-wang-2024-11"]
+    beijing = [item for item, e in zip(articles, entries) if e["event"] == "lavrov-beijing-2024-04"]
+    undated = next(item for item in beijing if item.published_at is None)
+    store = ArticleStore(engine)
+    for item in (*g20, undated):
+        store.write_articles([dataclasses.replace(item)])
+    assert story_of_url(engine)[undated.url] == story_of_url(engine)[g20[0].url]
+    for item in beijing:
+        if item is not undated:
+            store.write_articles([dataclasses.replace(item)])
+    stories = story_of_url(engine)
+    assert {stories[item.url] for item in beijing} == {stories[beijing[0].url]}
+    assert {stories[item.url] for item in g20} == {stories[g20[0].url]} != {stories[beijing[0].url]}
+    with engine.connect() as connection:
+        counts = dict(connection.execute(text("SELECT story_id, article_count FROM story_summary")).all())
+    assert counts == {stories[g20[0].url]: 3, stories[beijing[0].url]: 4}
+
+
 def test_removed_and_deleted_articles(engine, story_set):
     urls = ["https://thenewkhalij.news/article/310201", "https://aawsat.com/العالم/4954101",
             "https://24.ae/article/820114"]

@@ -12,8 +12,12 @@ articles of the same batch before it. It joins the story of the best match:
    of each other, at least `undated_threshold` when one has no date (its
    time cannot rule the other out, so its text has to).
 
-No match: a story of its own. Both tables are written with the articles, so
-any process, and the next run, finds them: nothing is held in memory.
+No match: a story of its own. An undated article takes its story's time (its
+dated articles' first and last), so it links no events months apart; and it
+joins the best story at hand when it comes, while the reports of its own
+event may come later: a dated article it matches better than any article of
+its story takes it into its own. Both tables are written with the articles,
+so any process, and the next run, finds them: nothing is held in memory.
 
 A stored article whose text changed is compared again: it stays in its story
 if that is still its best match (or it is alone there), else it moves to the
@@ -96,10 +100,11 @@ class StoryAssigner:
 
     # --- the comparison --------------------------------------------------------
 
-    def score(self, article: Member, other: Member) -> float | None:
+    def score(self, article: Member, other: Member, timeless: bool = False) -> float | None:
         """How well `other` matches `article`: above 1 for a near-duplicate,
-        the term similarity for a report of the same event, None for no match."""
-        first, second = article.when(), other.when()
+        the term similarity for a report of the same event, None for no match.
+        `timeless`: the article's time is unknown (not its story's)."""
+        first, second = (None if timeless else article.when()), other.when()
         gap = (max(first[0] - second[1], second[0] - first[1], timedelta(0))
                if first is not None and second is not None else None)
         if gap is not None and gap > self.window and gap > self.duplicate_window:
@@ -149,6 +154,7 @@ class StoryAssigner:
             index(member)
 
         founders: list[Member] = []  # articles starting a story, in order
+        moved: list[Member] = []  # stored undated articles that found their event
         previous = {member.id: member.story_id for member in batch}
         for member in batch:
             candidates = {id(c): c for term in member.profile.key_terms(KEY_TERMS, KEY_TERM_WEIGHT)
@@ -169,11 +175,15 @@ class StoryAssigner:
             elif member.story_id is None or self._shared(connection, member, batch):
                 member.story_id = None
                 founders.append(member)
+            if member.published_at is not None:
+                for candidate, had in self._claim_undated(member, candidates.values(), [*stored.values(), *batch]):
+                    moved.append(candidate)
+                    previous.setdefault(candidate.id, had)
             index(member)
 
         self._create_stories(connection, founders, now)
         changed: dict[int, Member] = {}
-        for member in (*founders, *batch):
+        for member in (*founders, *batch, *moved):
             story = self._story_of(member)
             if story != member.story_id or previous.get(member.id, -1) != story:
                 member.story_id = story
@@ -187,6 +197,25 @@ class StoryAssigner:
         self._write_features(connection, batch)
         touched = {m.story_id for m in changed} | {s for s in previous.values() if s is not None}
         self._refresh(connection, sorted(touched), now)
+
+    def _claim_undated(self, member: Member, candidates, known: list[Member]) -> list[tuple[Member, int | None]]:
+        """Undated articles that match this dated one better than any article
+        of their own story move to its story: an undated report joins the
+        best story at hand when it comes, and the reports of its own event
+        may come later. Returns them with the story they had."""
+        moved = []
+        for candidate in candidates:
+            if candidate.published_at is not None or same_story(candidate, member):
+                continue
+            claim = self.score(candidate, member, timeless=True)
+            if claim is None:
+                continue
+            own = [other for other in known if other is not candidate and same_story(other, candidate)]
+            if claim > max((self.score(candidate, other, timeless=True) or 0.0 for other in own), default=0.0):
+                had = candidate.story_id if isinstance(candidate.story_id, int) else None
+                candidate.story_id, candidate.span = member, member.when()
+                moved.append((candidate, had))
+        return moved
 
     def _story_of(self, member: Member) -> int:
         story = member.story_id
@@ -229,7 +258,33 @@ class StoryAssigner:
                 found.update(connection.execute(query if when is None else query.where(when)).scalars())
         found -= ids
         members: dict[int, Member] = {}
-        for id_chunk in chunks(sorted(found)):
+        self._load(connection, sorted(found), members)
+        # The stories of undated candidates, whole: an undated article moves
+        # only to a story it matches better than its own (_claim_undated).
+        undated_stories = sorted({m.story_id for m in members.values()
+                                  if m.published_at is None and m.story_id is not None})
+        for story_chunk in chunks(undated_stories):
+            fellows = connection.execute(select(Article.id).where(Article.story_id.in_(story_chunk))).scalars()
+            self._load(connection, sorted(set(fellows) - ids - members.keys()), members)
+        spans: dict[int, tuple[datetime, datetime]] = {}
+        for story_chunk in chunks(undated_stories):
+            rows = connection.execute(
+                select(Article.story_id, func.min(Article.published_at), func.max(Article.published_at))
+                .where(Article.story_id.in_(story_chunk), Article.published_at.is_not(None))
+                .group_by(Article.story_id))
+            spans.update((story, (first, last)) for story, first, last in rows)
+        for member in members.values():
+            if member.published_at is None:
+                member.span = spans.get(member.story_id)
+        near = sorted(duplicates & members.keys())
+        for id_chunk in chunks(near):
+            for row in connection.execute(select(Article.id, Article.body).where(Article.id.in_(id_chunk))):
+                members[row.id].body = row.body
+        return members
+
+    def _load(self, connection: Connection, ids: list[int], members: dict[int, Member]) -> None:
+        """Stored articles as members: time, story, terms and buckets."""
+        for id_chunk in chunks(ids):
             rows = connection.execute(
                 select(Article.id, Article.published_at, Article.story_id).where(Article.id.in_(id_chunk)))
             for row in rows:
@@ -244,22 +299,6 @@ class StoryAssigner:
             for row in connection.execute(select(StoryBand.article_id, StoryBand.bucket)
                                           .where(StoryBand.article_id.in_(id_chunk))):
                 members[row.article_id].buckets.append(row.bucket)
-        undated = sorted({m.story_id for m in members.values() if m.published_at is None and m.story_id is not None})
-        spans: dict[int, tuple[datetime, datetime]] = {}
-        for story_chunk in chunks(undated):
-            rows = connection.execute(
-                select(Article.story_id, func.min(Article.published_at), func.max(Article.published_at))
-                .where(Article.story_id.in_(story_chunk), Article.published_at.is_not(None))
-                .group_by(Article.story_id))
-            spans.update((story, (first, last)) for story, first, last in rows)
-        for member in members.values():
-            if member.published_at is None:
-                member.span = spans.get(member.story_id)
-        near = sorted(duplicates & members.keys())
-        for id_chunk in chunks(near):
-            for row in connection.execute(select(Article.id, Article.body).where(Article.id.in_(id_chunk))):
-                members[row.id].body = row.body
-        return members
 
     def _create_stories(self, connection: Connection, founders: list[Member], now: datetime) -> None:
         """One INSERT for the batch's new stories, with ids taken as the
@@ -307,6 +346,18 @@ class StoryAssigner:
                     .values(title=bindparam("b_title"), updated_at=now),
                     [{"b_id": story, "b_title": representative_title(rows)} for story, rows in members.items()],
                 )
+
+
+def root(member: Member) -> Member:
+    """The article whose story a member has: itself, or the one it joined, in turn."""
+    while isinstance(member.story_id, Member):
+        member = member.story_id
+    return member
+
+
+def same_story(a: Member, b: Member) -> bool:
+    first, second = root(a), root(b)
+    return first is second or (first.story_id is not None and first.story_id == second.story_id)
 
 
 def spanning(*spans: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
