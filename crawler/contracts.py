@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import copy
 
+from itemadapter import ItemAdapter
 from scrapy.contracts import Contract
 from scrapy.exceptions import ContractFail
-from itemadapter import ItemAdapter
 
+from crawler.alarms.measures import has_value
 from crawler.items import ArticleItem, RejectedPage
 from pipelines.base import RejectItem, build_normalizers, run_normalizers
-
-
-def has_value(value) -> bool:
-    return value is not None and value != "" and value != [] and value != ()
 
 
 class StoredFieldsContract(Contract):

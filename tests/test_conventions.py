@@ -68,7 +68,8 @@ def test_scrapy_parse_prints_the_article_and_records_no_run(server, tmp_path):
     # Without --spider, Scrapy picks the spider whose allowed_domains hold the URL's.
     shell = run_scrapy(db_url, "shell", *fixture_settings(server, tmp_path), "-c", "spider.name", url)
     assert shell.returncode == 0 and shell.stdout.strip() == "aawsat", shell.stderr[-3000:]
-    assert table_rows(db_url, "crawl_runs") == [] and table_rows(db_url, "articles") == []
+    for table in ("crawl_runs", "alerts", "articles"):
+        assert table_rows(db_url, table) == [], table
 
 
 def test_scrapy_check_runs_the_contracts_of_every_outlet_spider(server, tmp_path):
@@ -81,7 +82,7 @@ def test_scrapy_check_runs_the_contracts_of_every_outlet_spider(server, tmp_path
         for contract in ("returns", "scrapes"):
             assert f"[{outlet.slug}] parse_article (@{contract} post-hook) ... ok" in result.stderr
     assert f"Ran {2 * len(all_outlets())} contracts" in result.stderr and "\nOK" in result.stderr
-    assert table_rows(db_url, "crawl_runs") == []
+    assert table_rows(db_url, "crawl_runs") == [] and table_rows(db_url, "alerts") == []
 
 
 def test_scrapy_check_fails_where_the_template_lost_its_date(server, tmp_path):

@@ -27,6 +27,7 @@ from scrapy.exceptions import DontCloseSpider
 from w3lib.url import safe_url_string
 
 from crawler.alarms.checks import Thresholds
+from crawler.alarms.measures import has_value
 from crawler.items import ArticleItem, RejectedPage
 from crawler.outlets import Outlet
 from crawler.pages import HTML, read_saved_page
@@ -108,10 +109,6 @@ def expected_fields(outlet: Outlet, settings) -> tuple[str, ...]:
     """The title, body and date, and the fields the outlet's alarm floors ask for."""
     floors = Thresholds.from_settings(settings, outlet.alarms).coverage_floors
     return (*REQUIRED, *(name for name, floor in floors.items() if floor > 0 and name not in REQUIRED))
-
-
-def has_value(value) -> bool:
-    return value is not None and value != "" and value != [] and value != ()
 
 
 def is_prose(body: str, min_words: int) -> str | None:

@@ -10,9 +10,10 @@ against its thresholds and the outlet's recent runs (checks.py). Each alarm is
 an `alerts` row, a WARNING line and a notification; `alarms/count` tells the
 crawl commands to exit with status 3.
 
-Only outlet spiders are judged (the generic spider has no outlet whose history
-means anything), and not a paused run (close reason `shutdown`): it is
-incomplete by design.
+Only the runs of outlet spiders that the crawl commands record in crawl_runs
+are judged (the generic spider has no outlet whose history means anything;
+`scrapy parse`, `shell` and `check` are no crawls), and not a paused run
+(close reason `shutdown`): it is incomplete by design.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.alarms.checks import Thresholds, evaluate
 from crawler.alarms.measures import (
-    COVERAGE_FIELD, COVERAGE_FIELDS, COVERAGE_PAGES, ENTRY_POINTS_ANSWERED, ENTRY_POINTS_FAILED,
+    COVERAGE_FIELD, COVERAGE_FIELDS, COVERAGE_PAGES, ENTRY_POINTS_ANSWERED, ENTRY_POINTS_FAILED, has_value,
     is_fetch_failure, run_measures,
 )
 from crawler.alarms.notify import Notifier
@@ -37,10 +38,6 @@ logger = logging.getLogger(__name__)
 ALARMS_COUNT = "alarms/count"
 ALARMS_MESSAGES = "alarms/messages"
 ENTRY_POINT_KINDS = ("feed", "sitemap")
-
-
-def has_value(value) -> bool:
-    return value is not None and value != "" and value != [] and value != ()
 
 
 class RunAlarms:
@@ -57,6 +54,8 @@ class RunAlarms:
             raise NotConfigured
         if getattr(crawler.spidercls, "outlet", None) is None:
             raise NotConfigured  # not an outlet spider
+        if not crawler.settings.getbool("CRAWL_RUNS_ENABLED", False):
+            raise NotConfigured  # not a crawl command: parse, shell, check
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)

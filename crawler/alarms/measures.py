@@ -21,6 +21,11 @@ FETCH_FAILURES = frozenset({"download_error", "too_large", "redirect_loop", "off
 GONE = frozenset({404, 410})
 
 
+def has_value(value) -> bool:
+    """A field the page gave: not None, not empty."""
+    return value is not None and value != "" and value != [] and value != ()
+
+
 def is_fetch_failure(reason: str) -> bool:
     return reason.startswith("http_") or reason in FETCH_FAILURES
 

@@ -22,12 +22,15 @@ ALARMS_RAISED = 3
 # their runs in crawl_runs (other commands, such as shell, parse and check,
 # run spiders too but record nothing).
 CRAWL_COMMAND_SETTINGS = {"CRAWL_RUNS_ENABLED": True}
-# The log of an interactive crawl: warnings, the alarms and the summary table
-# (Scrapy's INFO log with -L INFO). Above the project's settings, below -L / -s.
+# The log of a crawl on the console: warnings, the alarms and the summary table
+# (Scrapy's INFO log with -L INFO). Above the project's settings, below -L / -s;
+# a LOG_FILE (scrapyd's jobs) keeps the INFO log.
 QUIET_LOG = {"LOG_LEVEL": "WARNING"}
 
 
 def quiet_log(settings) -> None:
+    if settings.get("LOG_FILE"):
+        return
     for name, value in QUIET_LOG.items():
         if settings.getpriority(name) < SETTINGS_PRIORITIES["cmdline"]:
             settings.set(name, value, priority=SETTINGS_PRIORITIES["project"] + 1)

@@ -17,7 +17,6 @@ COLUMNS = ("new", "updated", "unchanged", "rejected")
 class Command(ScrapyCommand):
     requires_project = True
     requires_crawler_process = False
-    default_settings = {"LOG_LEVEL": "WARNING"}
 
     def syntax(self) -> str:
         return "[options] [SPIDER ...]"
