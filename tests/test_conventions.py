@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, inspect
 
 from crawler.outlets import all_outlets, by_slug
 from db.session import database_url, project_root
-from tests.crawl_runner import fixture_settings, run_crawl, run_scrapy
+from tests.crawl_runner import fixture_settings, run_scrapy, window_start
 from tests.replay_runner import REPO
 from tests.sites.changed import serve_changed_template
 from tests.sites.server import FixtureServer
@@ -49,9 +49,17 @@ def test_default_paths_are_the_project_s_from_any_working_directory(monkeypatch,
 def test_a_crawl_with_dash_s_database_url_writes_there_not_to_the_environment_s(server, tmp_path):
     environment_db, setting_db = tmp_path / "environment.db", tmp_path / "setting.db"
     server.reset()
-    result = run_crawl(server, f"sqlite:///{environment_db}", "aawsat.com", workdir=tmp_path,
-                       extra=("-s", f"DATABASE_URL=sqlite:///{setting_db}"))
+    # The default log of a crawl: no LOG_LEVEL given.
+    settings = fixture_settings(server, tmp_path)
+    settings = [arg for pair in zip(settings[::2], settings[1::2]) if not pair[1].startswith("LOG_LEVEL=")
+                for arg in pair]
+    result = run_scrapy(f"sqlite:///{environment_db}", "crawl", "aawsat", "-a", f"since={window_start('aawsat.com')}",
+                        *settings, "-s", f"DATABASE_URL=sqlite:///{setting_db}")
     assert result.returncode == 0, result.stderr[-3000:]
+    # Warnings only (the 500 before a retry is none), then the summary table.
+    assert " INFO: " not in result.stderr and " DEBUG: " not in result.stderr, result.stderr[-3000:]
+    assert [line.split()[:2] for line in result.stdout.splitlines() if line.startswith(("aawsat", "total"))] == \
+        [["aawsat", "4"], ["total", "4"]]
     assert not environment_db.exists()
     assert len(db_rows(f"sqlite:///{setting_db}")) == 4
     assert len(db_rows(f"sqlite:///{setting_db}", "crawl_runs")) == 1
