@@ -30,7 +30,7 @@ def _day_start(value: date | datetime | str | None) -> datetime | None:
 
 
 def _ranked(connection, query: Query, outlet, since, until, limit) -> list[tuple[int, float]]:
-    """(article id, score) of the best `limit` matches."""
+    """(article id, score) of the best `limit` matches, the newest first on equal scores."""
     postgresql = connection.dialect.name == "postgresql"
     table = "articles" if postgresql else "article_search"
     conditions, params = [], {"limit": limit}
@@ -51,12 +51,33 @@ def _ranked(connection, query: Query, outlet, since, until, limit) -> list[tuple
     if until is not None:
         conditions.append(f"{table}.published_at < :until")
         params["until"] = until
-    statement = text(
-        f"SELECT {key} AS id, {score} AS score FROM {table} WHERE {' AND '.join(conditions)} "
-        f"ORDER BY score DESC, {table}.published_at DESC{' NULLS LAST' if postgresql else ''}, id DESC "
-        "LIMIT :limit"
-    ).bindparams(*(bindparam(name, type_=UTCDateTime) for name in ("since", "until") if name in params))
-    return [(row.id, float(row.score)) for row in connection.execute(statement, params)]
+    where = " AND ".join(conditions)
+    times = [bindparam(name, type_=UTCDateTime) for name in ("since", "until") if name in params]
+    if postgresql:
+        statement = text(f"SELECT id, {score} AS score FROM articles WHERE {where} "
+                         "ORDER BY score DESC, published_at DESC NULLS LAST, id DESC LIMIT :limit")
+        return [(row.id, float(row.score)) for row in connection.execute(statement.bindparams(*times), params)]
+    # FTS5 ranks without reading its rows; the publication time of each match
+    # would cost more than the ranking. So: the best `limit` + 1 by score, then
+    # every match tied with the last one kept (if the one after ties too), and
+    # the time of these few only.
+    best = text(f"SELECT rowid AS id, {score} AS score FROM article_search WHERE {where} "
+                "ORDER BY score DESC LIMIT :limit + 1").bindparams(*times)
+    ranked = [(row.id, float(row.score)) for row in connection.execute(best, params)]
+    if len(ranked) > limit and ranked[limit][1] == ranked[limit - 1][1]:
+        tied = text(f"SELECT rowid AS id FROM article_search WHERE {where} AND {score} = :boundary").bindparams(*times)
+        boundary = ranked[limit][1]
+        ranked = [r for r in ranked if r[1] != boundary]
+        ranked += [(row.id, boundary) for row in connection.execute(tied, {**params, "boundary": boundary})]
+    published = dict(connection.execute(PUBLISHED, {"ids": [article_id for article_id, _ in ranked]}).all()) \
+        if ranked else {}
+    # Newest first: ISO-8601 UTC text sorts as time; no date sorts last.
+    ranked.sort(key=lambda r: (r[1], published.get(r[0]) or "", r[0]), reverse=True)
+    return ranked[:limit]
+
+
+PUBLISHED = text("SELECT id, published_at FROM articles WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True))
 
 
 ARTICLES = text(

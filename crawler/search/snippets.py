@@ -15,9 +15,10 @@ LEAD = 6  # words kept before the first marked one
 MARKS = ("[", "]")
 
 
-@lru_cache(maxsize=200_000)
-def _word_terms(word: str) -> frozenset[str]:
-    return frozenset(terms(word))
+@lru_cache(maxsize=500_000)
+def _token_terms(token: str) -> frozenset[str]:
+    """The terms of a whitespace-separated token (a word with its punctuation)."""
+    return frozenset(terms(token))
 
 
 def snippet(texts: Sequence[str | None], wanted: set[str], width: int = WIDTH,
@@ -27,29 +28,21 @@ def snippet(texts: Sequence[str | None], wanted: set[str], width: int = WIDTH,
     that holds one; else the start of the first text."""
     texts = [text for text in texts if text]
     for text in texts:
-        words = list(WORD.finditer(text))
-        hits = [i for i, match in enumerate(words) if _word_terms(match.group()) & wanted]
+        tokens = text.split()
+        hits = [i for i, token in enumerate(tokens) if not wanted.isdisjoint(_token_terms(token))]
         if hits:
-            return _passage(text, words, hits, width, marks)
-    if not texts:
-        return ""
-    return _passage(texts[0], list(WORD.finditer(texts[0])), [], width, marks)
+            return _passage(tokens, hits, width, marks)
+    return _passage(texts[0].split(), [], width, marks) if texts else ""
 
 
-def _passage(text: str, words: list[re.Match], hits: list[int], width: int, marks: tuple[str, str]) -> str:
-    if not words:
-        return " ".join(text.split())[:200]
+def _passage(tokens: list[str], hits: list[int], width: int, marks: tuple[str, str]) -> str:
     start = 0
     if hits:
         # The window starting LEAD words before a hit that holds the most hits.
         start = max((max(0, h - LEAD) for h in hits), key=lambda s: (sum(s <= h < s + width for h in hits), -s))
-    end = min(len(words), start + width)
+    end = min(len(tokens), start + width)
     marked = set(hits)
-    parts, position = [], words[start].start()
-    for i in range(start, end):
-        match = words[i]
-        parts.append(text[position:match.start()])
-        parts.append(f"{marks[0]}{match.group()}{marks[1]}" if i in marked else match.group())
-        position = match.end()
-    passage = " ".join("".join(parts).split())
-    return ("…" if start > 0 else "") + passage + ("…" if end < len(words) else "")
+    # The word of a marked token between the marks, its punctuation outside (`«[الصين]»،`).
+    words = [WORD.sub(lambda m: f"{marks[0]}{m.group()}{marks[1]}", tokens[i], count=1) if i in marked else tokens[i]
+             for i in range(start, end)]
+    return ("…" if start > 0 else "") + " ".join(words) + ("…" if end < len(tokens) else "")
