@@ -17,6 +17,14 @@ the two times is divided by the difference of page counts, so fixed costs
 (interpreter and Scrapy start-up, schema migrations, opening and closing the
 spider) cancel out. The rates with them are printed too.
 
+Parallel replay, whole processes against each other (wall clock, median of
+the rounds): `scrapy replay -j N` (default 2) on all pages, start-up included,
+against bare trafilatura in a process of its own (interpreter start, its
+import, every page); the ratio of the two times is the -j N throughput ratio.
+Text captures: `scrapy replay -j N` on --captures distinct captures
+(bench/replay_captures.py writes them) and on a tenth of them; captures/s of
+the whole command and steady (the difference of the two).
+
 --in-process runs the same parts without Scrapy's engine (read_saved_page,
 the normalizer chain, StoragePipeline) and prints the time of each stage.
 
@@ -32,8 +40,8 @@ Body F1, two ways:
          scorer's metric).
 
 Usage (from the repository root):
-  .venv/bin/python bench/replay_aeb.py [--pages N] [--path DIR] [--rounds R]
-                                       [-s NAME=VALUE ...] [--in-process]
+  .venv/bin/python bench/replay_aeb.py [--pages N] [--path DIR] [--rounds R] [-j N]
+                                       [--captures N] [-s NAME=VALUE ...] [--in-process]
 """
 from __future__ import annotations
 
@@ -59,6 +67,7 @@ SCRAPY = Path(sys.executable).with_name("scrapy")
 TOKEN = re.compile(r"\w+")
 
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 
 class Timing(NamedTuple):
@@ -165,6 +174,48 @@ def run_bare(pages: list[dict]) -> tuple[Timing, dict[str, str]]:
     return watch.timing, bodies
 
 
+BARE_PROCESS = """
+import gzip, sys
+from trafilatura import bare_extraction
+for path, url in zip(sys.argv[1::2], sys.argv[2::2]):
+    with open(path, "rb") as f:
+        bare_extraction(gzip.decompress(f.read()), url=url, include_comments=False)
+"""
+
+
+def run_bare_process(pages: list[dict]) -> Timing:
+    """Bare trafilatura as a whole process of its own: interpreter start, its
+    import, every page (the reference of the -j N whole-command figure)."""
+    arguments = [value for p in pages for value in (str(p["path"]), p["url"])]
+    cpu_before, started = children_cpu(), time.perf_counter()
+    subprocess.run([sys.executable, "-c", BARE_PROCESS, *arguments], check=True)
+    return Timing(time.perf_counter() - started, children_cpu() - cpu_before)
+
+
+def run_captures(workdir: Path, count: int, short: int, jobs: int) -> tuple[float, float]:
+    """Seconds of `scrapy replay -j N` on `count` distinct text captures and on
+    `short` of them (bench/replay_captures.py writes them), fresh databases."""
+    from replay_captures import write_captures
+
+    folder, head = workdir / f"captures-{time.monotonic_ns()}", workdir / f"captures-short-{time.monotonic_ns()}"
+    folder.mkdir()
+    head.mkdir()
+    write_captures(folder, count)
+    for path in sorted(folder.iterdir())[:short]:
+        (head / path.name).hardlink_to(path)
+    seconds = []
+    for source in (folder, head):
+        db = workdir / f"captures-{time.monotonic_ns()}.db"
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
+        started = time.perf_counter()
+        result = subprocess.run([str(SCRAPY), "replay", "-j", str(jobs), str(source), "-s", "PROGRESS_ENABLED=False"],
+                                cwd=REPO, env=env, capture_output=True, text=True)
+        seconds.append(time.perf_counter() - started)
+        if result.returncode != 0:
+            sys.exit(f"scrapy replay of the captures failed:\n{(result.stdout + result.stderr)[-3000:]}")
+    return seconds[0], seconds[1]
+
+
 def run_extraction(pages: list[dict]) -> tuple[Timing, dict[str, str]]:
     from crawler.extraction.html import extract_html
 
@@ -179,14 +230,15 @@ def run_extraction(pages: list[dict]) -> tuple[Timing, dict[str, str]]:
 # --- product path: scrapy replay ---------------------------------------------------
 
 
-def run_replay(pages: list[dict], workdir: Path, overrides: list[str]) -> tuple[Timing, Timing, dict[str, str], str]:
+def run_replay(pages: list[dict], workdir: Path, overrides: list[str],
+               jobs: int = 1) -> tuple[Timing, Timing, dict[str, str], str]:
     """(engine timing, whole-command timing, bodies by page key, summary line).
     The engine's wall time is the crawl's elapsed_time_seconds; the CPU time
     is the whole child process's, start-up included."""
     db = workdir / f"replay-{time.monotonic_ns()}.db"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
     settings = ["LOG_LEVEL=INFO", "PROGRESS_ENABLED=False", *overrides]
-    command = [str(SCRAPY), "replay", *(str(p["path"]) for p in pages),
+    command = [str(SCRAPY), "replay", "-j", str(jobs), *(str(p["path"]) for p in pages),
                *(arg for setting in settings for arg in ("-s", setting))]
     cpu_before, started = children_cpu(), time.perf_counter()
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
@@ -290,6 +342,10 @@ def main() -> None:
                         help="pages of the short replay whose time is subtracted (default 10)")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting for the replay runs (repeatable), to compare variants")
+    parser.add_argument("-j", "--jobs", type=int, default=2,
+                        help="worker processes of the parallel replay compared with bare trafilatura (default 2)")
+    parser.add_argument("--captures", type=int, default=3000,
+                        help="text captures for the captures/s figure (default 3000; 0: skip it)")
     parser.add_argument("--in-process", action="store_true",
                         help="run read_saved_page, normalizers and storage without Scrapy's engine")
     args = parser.parse_args()
@@ -316,13 +372,23 @@ def main() -> None:
                 record("engine", engine)
                 record("command", command)
                 record("ours", (engine - short_engine).scaled(count / (count - warmup)))
+                _, parallel, parallel_bodies, parallel_summary = run_replay(pages, workdir, args.set, args.jobs)
+                record("parallel", parallel)
+                record("bare_process", run_bare_process(pages))
+                if args.captures:
+                    long_run, short_run = run_captures(workdir, args.captures, args.captures // 10, args.jobs)
+                    record("captures", Timing(long_run, 0.0))
+                    record("captures_steady", Timing((long_run - short_run) * args.captures
+                                                     / (args.captures - args.captures // 10), 0.0))
             timing, bare = run_bare(pages)
             record("bare", timing)
             timing, extracted = run_extraction(pages)
             record("extraction", timing)
 
-    cpu = {name: count / min(t.cpu for t in runs) for name, runs in timings.items()}
+    cpu = {name: count / max(min(t.cpu for t in runs), 1e-9) for name, runs in timings.items()}
     wall = {name: count / min(t.wall for t in runs) for name, runs in timings.items()}
+    # Whole processes against each other, median of the rounds (the machine may be loaded).
+    median_wall = {name: statistics.median(t.wall for t in runs) for name, runs in timings.items()}
 
     def line(label: str, name: str, bodies: dict[str, str] | None, with_cpu: bool = True) -> str:
         quality = f"  {scores(pages, bodies)}" if bodies is not None else ""
@@ -339,9 +405,20 @@ def main() -> None:
         print(line("ours (scrapy replay, steady)", "ours", ours) + f"  [{summary}]")
         print(line("  with the engine's fixed costs", "engine", None, with_cpu=False))
         print(line("  whole command, start-up too", "command", None))
+        print(f"{'whole processes, wall (median)':<30}{'s':>7} {'pages/s':>7}")
+        for label, name in (("bare trafilatura, one process", "bare_process"),
+                            (f"scrapy replay -j {args.jobs}", "parallel")):
+            print(f"{label:<30}{median_wall[name]:7.2f} {count / median_wall[name]:7.1f}")
+        print(f"  -j {args.jobs} stored: {scores(pages, parallel_bodies)}  [{parallel_summary}]")
     print(f"extract_html alone / bare:  CPU {cpu['extraction'] / cpu['bare']:.2f}  "
           f"wall {wall['extraction'] / wall['bare']:.2f}")
     print(f"ratio ours/bare:            CPU {cpu['ours'] / cpu['bare']:.2f}  wall {wall['ours'] / wall['bare']:.2f}")
+    if not args.in_process:
+        print(f"ratio -j {args.jobs} / bare, whole processes: {median_wall['bare_process'] / median_wall['parallel']:.2f}"
+              "  (goal >= 1.8)")
+        if args.captures:
+            print(f"text captures, -j {args.jobs}: {args.captures / median_wall['captures']:.0f}/s whole command, "
+                  f"{args.captures / median_wall['captures_steady']:.0f}/s steady  (goal >= 1000)")
 
 
 if __name__ == "__main__":

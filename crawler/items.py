@@ -71,6 +71,10 @@ class ArticleItem:
     word_count: int | None = None
 
     warnings: list[str] = field(default_factory=list)
+    # For a replayed page: the SHA-256 of its bytes as read and the parser version
+    # that read them (crawler.pagereader), kept in replay_inputs with its article.
+    raw_hash: str | None = None
+    parser_version: str | None = None
     # The page as read, kept only long enough to store it if the item is rejected.
     raw: bytes | None = field(default=None, repr=False, compare=False)
 

@@ -38,12 +38,31 @@ PAGES_READ = "replay/read"
 
 
 @dataclass(frozen=True)
+class KnownInput:
+    """What a replay stored from an input before (db.store.ArticleStore.known_inputs)."""
+
+    raw_hash: str
+    article_id: int
+    outlet: str | None
+
+
+@dataclass(frozen=True)
+class SeenInput:
+    """An input read again with the bytes it had: its article is unchanged."""
+
+    input_ref: str
+    article_id: int
+    outlet: str | None
+
+
+@dataclass(frozen=True)
 class SavedFile:
     """A saved page file (a text capture or HTML) to read."""
 
     path: Path
     kind: str
     size: int = 0
+    known: KnownInput | None = None
 
     @property
     def input_ref(self) -> str:
@@ -59,6 +78,7 @@ class ArchivedPage:
     target_uri: str
     fetched_at: datetime | None
     size: int = 0
+    known: KnownInput | None = None
 
     @property
     def input_ref(self) -> str:
@@ -69,7 +89,7 @@ class ArchivedPage:
 
 @dataclass
 class Outcome:
-    entry: ArticleItem | RejectedPage | None
+    entry: ArticleItem | RejectedPage | SeenInput | None
     stats: dict = field(default_factory=dict)
 
 
@@ -79,6 +99,47 @@ Page = SavedFile | ArchivedPage
 def raw_hash(data: bytes) -> str:
     """What identifies a page's bytes as read: SHA-256, hex."""
     return hashlib.sha256(data).hexdigest()
+
+
+# What a stored row depends on besides the page's bytes: the settings that
+# shape reading and normalizing, and the libraries that extract the text.
+_VERSION_SETTINGS = ("NORMALIZERS_BASE", "NORMALIZERS", "VALIDATION_MIN_BODY_WORDS", "DOWNLOAD_MAXSIZE",
+                     "COMPRESSION_ENABLED")
+_VERSION_PACKAGES = ("trafilatura", "lxml", "htmldate", "justext", "dateparser", "ftfy", "charset-normalizer",
+                     "w3lib", "warcio", "hijridate")
+
+
+def parser_version(settings) -> str:
+    """The version of the code that turns a page's bytes into its row: a hash
+    of the project's sources (crawler/, pipelines/, db/keys.py) and of every
+    enabled normalizer's module, of the installed versions of the extraction
+    libraries and of the settings above. Any change reads every page again."""
+    import importlib.util
+    import sysconfig
+
+    from pipelines.base import normalizer_paths
+
+    root = Path(__file__).resolve().parent.parent
+    sources = {*root.glob("crawler/**/*.py"), *root.glob("pipelines/**/*.py"), root / "db" / "keys.py"}
+    for path in normalizer_paths(settings):
+        spec = importlib.util.find_spec(path.rpartition(".")[0])
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            sources.add(Path(spec.origin).resolve())
+    digest = hashlib.sha256()
+    for source in sorted(sources):
+        digest.update(str(source.relative_to(root) if source.is_relative_to(root) else source).encode())
+        digest.update(source.read_bytes())
+    # Installed versions from the dist-info folder names (importlib.metadata
+    # would search every path entry for each package: 75 ms).
+    site = Path(sysconfig.get_paths()["purelib"])
+    wanted = {name.replace("-", "_").lower() for name in _VERSION_PACKAGES}
+    installed = sorted(entry for entry in os.listdir(site) if entry.endswith(".dist-info")
+                       and entry.rpartition("-")[0].replace("-", "_").lower() in wanted)
+    digest.update("\n".join(installed).encode())
+    for name in _VERSION_SETTINGS:
+        value = sorted(settings.getdict(name).items()) if name.startswith("NORMALIZERS") else settings.get(name)
+        digest.update(f"{name}={value!r}".encode())
+    return digest.hexdigest()[:16]
 
 
 class StatsDelta:
@@ -126,7 +187,7 @@ class PageReader:
     Components are built as in a crawl, from a crawler that has the run's
     settings, these stats and signals (nothing else runs outside the engine)."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, version: str | None = None):
         from scrapy.exceptions import NotConfigured
         from scrapy.signalmanager import SignalManager
 
@@ -136,6 +197,7 @@ class PageReader:
         self.stats = StatsDelta()
         crawler = SimpleNamespace(settings=settings, stats=self.stats, signals=SignalManager())
         self.max_bytes = settings.getint("DOWNLOAD_MAXSIZE")
+        self.version = version or parser_version(settings)
         self.normalization = NormalizationPipeline.from_crawler(crawler)
         try:
             self.decompression = SizeLimitedCompressionMiddleware.from_crawler(crawler)
@@ -148,6 +210,16 @@ class PageReader:
             entry = self.normalization.process_item(entry)
         return Outcome(entry, self.stats.take())
 
+    def _seen(self, page: Page, data: bytes) -> SeenInput | None:
+        """The page's article, if the page is known with these very bytes."""
+        if page.known is not None and page.known.raw_hash == raw_hash(data):
+            return SeenInput(page.input_ref, page.known.article_id, page.known.outlet)
+        return None
+
+    def _mark(self, item: ArticleItem, data: bytes) -> ArticleItem:
+        item.raw_hash, item.parser_version = raw_hash(data), self.version
+        return item
+
     def _read(self, page: Page) -> ArticleItem | RejectedPage | None:
         self.stats.inc_value(PAGES_READ)
         if isinstance(page, ArchivedPage):
@@ -159,6 +231,8 @@ class PageReader:
             data = page.path.read_bytes()
         except OSError as error:
             return reject(url, "read_error", f"{page.path}: {error.strerror}")
+        if seen := self._seen(page, data):
+            return seen
         try:
             item = read_saved_page(data, url, page.kind, articles_only=True, max_bytes=self.max_bytes)
         except NotAnArticle as exc:
@@ -170,7 +244,7 @@ class PageReader:
             return reject(url, "parse_error", f"{type(exc).__name__}: {exc}", data)
         item.input_ref = url
         item.raw = data
-        return item
+        return self._mark(item, data)
 
     def _read_record(self, page: ArchivedPage) -> ArticleItem | RejectedPage | None:
         """The record's response as the crawl got it (Content-Encoding undone
@@ -189,6 +263,9 @@ class PageReader:
         request = Request(ref, meta={"page_url": page.target_uri})
         try:
             response = read_response_record(page.path, page.offset, request)
+            archived = response.body
+            if seen := self._seen(page, archived):
+                return seen
             if self.decompression is not None:
                 response = self.decompression.process_response(request, response)
         except (UnreadableInput, DroppedRequest) as exc:
@@ -212,7 +289,7 @@ class PageReader:
             return reject(response.url, "parse_error", f"{type(exc).__name__}: {exc}", response.body, ref)
         item.input_ref = ref
         item.raw = response.body
-        return item
+        return self._mark(item, archived)
 
     def _not_article(self, ref: str, kind: str) -> None:
         from crawler.summary import NOT_ARTICLE
@@ -239,13 +316,13 @@ BATCH_BYTES = 256 * 1024
 _reader: PageReader | None = None
 
 
-def _start_worker(settings) -> None:
+def _start_worker(settings, version: str) -> None:
     global _reader
     # Ctrl-C reaches the whole process group: the spider's process stops the
     # run and then the workers; a worker must not die first with its batch.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _reader = PageReader(settings)
+    _reader = PageReader(settings, version)
 
 
 def _read_batch(batch: list[Page | Outcome]) -> list[Outcome]:
@@ -269,9 +346,10 @@ class ReaderPool:
     def __init__(self, settings, workers: int):
         self.workers = workers
         self.settings = settings
+        self.version = parser_version(settings)
         self.executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-            initializer=_start_worker, initargs=(settings,),
+            initializer=_start_worker, initargs=(settings, self.version),
         )
         # The first submission forks every worker at once.
         self.executor.submit(os.getpid).result()
@@ -302,7 +380,7 @@ async def read_pages(units, reader: PageReader | None, pool: ReaderPool | None):
         except Exception as error:
             logger.error("A replay worker failed (%s: %s); reading its %d pages here",
                          type(error).__name__, error, len(batch))
-            local = local or reader or PageReader(pool.settings)
+            local = local or reader or PageReader(pool.settings, pool.version)
             return [unit if isinstance(unit, Outcome) else local.read(unit) for unit in batch]
 
     def submit(batch: list) -> None:

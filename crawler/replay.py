@@ -15,6 +15,8 @@ or video gallery is skipped and counted under `replay/not_article/<kind>`,
 neither a file to store nor a rejection."""
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import os
 import stat
@@ -25,12 +27,21 @@ from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.inputs import GZIP_MAGIC, RAW_PREFIX_BYTES, TOO_LARGE, UnreadableInput, inflated_prefix
 from crawler.outlets import by_url
-from crawler.pagereader import ArchivedPage, Outcome, PageReader, ReaderPool, SavedFile, add_stats, read_pages, reject
+from crawler.pagereader import (
+    ArchivedPage, KnownInput, Outcome, PageReader, ReaderPool, SavedFile, SeenInput, add_stats, read_pages, reject,
+)
 from crawler.pages import WARC, kind_of
+from db.session import cause, database_url, make_engine
+from db.store import ArticleStore
 from pipelines.base import NormalizationPipeline
+from pipelines.store import stats_outlet
 from crawler.warc import WarcResponseRecord, record_prefix, record_ref, scan_warc
 
 logger = logging.getLogger(__name__)
+
+# Pages whose stored rows are looked up at once, and sightings written at once.
+KNOWN_LOOKUP_BATCH = 500
+SIGHTINGS_BATCH = 5000
 
 _FILE_TYPES = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
                stat.S_IFSOCK: "a socket"}
@@ -147,20 +158,80 @@ class ReplaySpider(scrapy.Spider):
         settings.set("ITEM_PIPELINES", pipelines,
                      priority=max(settings.getpriority("ITEM_PIPELINES") or 0, SETTINGS_PRIORITIES["spider"]))
 
-    def __init__(self, paths: list[str] | str | None = None, pool: ReaderPool | None = None, **kwargs):
+    def __init__(self, paths: list[str] | str | None = None, pool: ReaderPool | None = None,
+                 force: bool | str = False, **kwargs):
         super().__init__(**kwargs)
         if isinstance(paths, str):
             paths = [p for p in paths.split(",") if p]
         self.paths = paths or ["seeds"]
         self.pool = pool
+        # Read every page again, also those stored before with the same bytes and parser.
+        self.force = force in (True, "1", "true", "True", "yes")
+        self.sightings: list[SeenInput] = []
+        self.store: ArticleStore | None = None
 
     async def start(self):
         stats = self.crawler.stats
         reader = None if self.pool is not None else PageReader(self.settings)
-        async for outcome in read_pages(self._pages(), reader, self.pool):
+        version = (self.pool or reader).version
+        if not self.force:
+            self.store = ArticleStore(make_engine(database_url(self.settings),
+                                                  self.settings.getfloat("DATABASE_TIMEOUT", 30.0)))
+        pages = self._pages() if self.store is None else self._with_known(self._pages(), version)
+        async for outcome in read_pages(pages, reader, self.pool):
             add_stats(stats, outcome.stats)
-            if outcome.entry is not None:
+            if isinstance(outcome.entry, SeenInput):
+                self.sightings.append(outcome.entry)
+                if len(self.sightings) >= SIGHTINGS_BATCH:
+                    await asyncio.to_thread(self._record_sightings)
+            elif outcome.entry is not None:
                 yield outcome.entry
+        await asyncio.to_thread(self._record_sightings)
+
+    def _with_known(self, pages, version: str):
+        """The pages with what the database knows of them (a replay of the
+        same bytes by this parser version skips them), looked up in batches."""
+        batch = []
+
+        def known(batch):
+            refs = [unit.input_ref for unit in batch if not isinstance(unit, Outcome)]
+            try:
+                found = self.store.known_inputs(refs, version) if refs else {}
+            except Exception as error:  # the pages are read in full: nothing lost, only time
+                logger.warning("Could not look up the pages stored before (%s): reading them all", cause(error))
+                found = {}
+            for unit in batch:
+                entry = None if isinstance(unit, Outcome) else found.get(unit.input_ref)
+                yield unit if entry is None else dataclasses.replace(unit, known=KnownInput(*entry))
+
+        for unit in pages:
+            batch.append(unit)
+            if len(batch) >= KNOWN_LOOKUP_BATCH:
+                yield from known(batch)
+                batch = []
+        yield from known(batch)
+
+    def _record_sightings(self) -> None:
+        """Count the pages read again unchanged and move their `last_seen_at`
+        (one UPDATE per table for the batch). They are stored already: a
+        database that refuses the UPDATE costs the new sighting time only."""
+        seen, self.sightings = self.sightings, []
+        if not seen:
+            return
+        stats = self.crawler.stats
+        for entry in seen:
+            stats.inc_value(f"articles/{stats_outlet(entry.outlet)}/unchanged")
+            stats.inc_value("articles/unchanged")
+        stats.inc_value("replay/skipped_unchanged", len(seen))
+        try:
+            self.store.record_sightings([entry.article_id for entry in seen], [entry.input_ref for entry in seen])
+        except Exception as error:
+            logger.error("Could not record that %d unchanged pages were seen again: %s", len(seen), cause(error))
+            stats.inc_value("replay/sightings_not_recorded", len(seen))
+
+    def closed(self, reason):
+        if self.store is not None:
+            self.store.engine.dispose()
 
     def _pages(self):
         """Every input in order: a page to read, or the rejection of one that

@@ -45,6 +45,7 @@ from crawler.items import ArticleItem, RejectedPage
 from crawler.search.index import index_articles
 from db.models import (
     CAPTION_SEPARATOR, LIST_SEPARATOR, Article, ArticleVersion, CrawlRun, CrawlState, OutletRow, RejectedPageRow,
+    ReplayInput,
 )
 from crawler.stories.assign import StoryAssigner
 from db.keys import publisher, url_key
@@ -230,6 +231,7 @@ class ArticleStore:
             changed_ids: set[int] = set()
             versions: list[dict] = []
             states_written: dict[str, tuple[ArticleItem, dict]] = {}
+            replayed: list[tuple[ArticleItem, dict]] = []  # replayed inputs and the rows they gave
             statuses = []
             written: dict[int, dict] = {}  # new or changed rows, for their stories
             for item in items:
@@ -268,6 +270,8 @@ class ArticleStore:
                 if item.fetched_url:
                     states_written[item.fetched_url] = (item, record)
                     matches.by_state[item.fetched_url] = record
+                if item.raw_hash:
+                    replayed.append((item, record))
                 if status != UNCHANGED:
                     written[id(record)] = record
                 statuses.append(status)
@@ -281,6 +285,7 @@ class ArticleStore:
                 session.execute(insert(ArticleVersion), versions)
             self._write_states(session, states_written, now)
             self._resolve_rejects(session, items)
+            self._write_replay_inputs(session, replayed, now)
         return statuses
 
     def _write(self, session: Session, new: list[dict], seen: list[dict], changed_ids: set[int]) -> None:
@@ -339,6 +344,56 @@ class ArticleStore:
             index_elements=[table.c.url], set_={name: upsert.excluded[name] for name in refreshed},
         )
         session.execute(statement, rows)
+
+    def _write_replay_inputs(self, session: Session, replayed: list[tuple[ArticleItem, dict]], now: datetime) -> None:
+        """Upsert what each replayed input gave: its bytes hash, parser version,
+        the row and that row's text hash (a later change of the row by another
+        input means this one is read again)."""
+        rows = {
+            item.input_ref: {
+                "input_ref": item.input_ref, "raw_hash": item.raw_hash, "parser_version": item.parser_version,
+                "article_id": record["id"], "content_hash": record["content_hash"],
+                "first_seen_at": now, "last_seen_at": now,
+            }
+            for item, record in replayed
+        }
+        if not rows:
+            return
+        table = ReplayInput.__table__
+        upsert = upsert_insert(session.get_bind().dialect.name)(table)
+        refreshed = [c.name for c in table.columns if c.name not in ("input_ref", "first_seen_at")]
+        statement = upsert.on_conflict_do_update(
+            index_elements=[table.c.input_ref], set_={name: upsert.excluded[name] for name in refreshed},
+        )
+        session.execute(statement, list(rows.values()))
+
+    def known_inputs(self, refs: list[str], parser_version: str) -> dict[str, tuple[str, int, str | None]]:
+        """The inputs among `refs` a replay may skip: read by this parser
+        version, their article still holding the text they gave. By input:
+        (bytes hash, article id, outlet)."""
+        query = (
+            select(ReplayInput.input_ref, ReplayInput.raw_hash, ReplayInput.article_id, Article.outlet)
+            .join(Article, Article.id == ReplayInput.article_id)
+            .where(ReplayInput.parser_version == parser_version, Article.content_hash == ReplayInput.content_hash)
+        )
+        known = {}
+        with self.engine.connect() as connection:
+            for ref_chunk in chunks(refs):
+                for row in connection.execute(query.where(ReplayInput.input_ref.in_(ref_chunk))):
+                    known[row.input_ref] = (row.raw_hash, row.article_id, row.outlet)
+        return known
+
+    def record_sightings(self, article_ids: list[int], refs: list[str]) -> None:
+        """Articles and replay inputs seen again unchanged: `last_seen_at` moves,
+        in one UPDATE per table."""
+        now = utcnow()
+        with self.engine.begin() as connection:
+            if article_ids:
+                connection.execute(update(Article).where(Article.id.in_(sorted(set(article_ids))))
+                                   .values(last_seen_at=now))
+            if refs:
+                connection.execute(update(ReplayInput).where(ReplayInput.input_ref.in_(refs))
+                                   .values(last_seen_at=now))
 
     def write_rejects(self, pages: list[RejectedPage]) -> None:
         """Record rejected pages in one transaction; a page seen again counts one more attempt."""

@@ -60,9 +60,14 @@ class Normalizer:
             self.stats.inc_value(f"articles/warnings/{code}")
 
 
+def normalizer_paths(settings: BaseSettings) -> list[str]:
+    """The import paths of the enabled normalizers, in their order."""
+    return build_component_list(settings.get_component_priority_dict_with_base("NORMALIZERS"))
+
+
 def build_normalizers(settings: BaseSettings, crawler=None) -> list[Normalizer]:
     """Instantiate the enabled normalizers in their configured order."""
-    paths = build_component_list(settings.get_component_priority_dict_with_base("NORMALIZERS"))
+    paths = normalizer_paths(settings)
     normalizers = []
     for path in paths:
         cls = load_object(path)

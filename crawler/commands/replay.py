@@ -48,6 +48,9 @@ class Command(ScrapyCommand):
         parser.add_argument("--list", action="store_true", help="list the articles stored by this run")
         parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                             help="pages read by N worker processes (default: one per core; 1: in this process)")
+        parser.add_argument("--force", action="store_true",
+                            help="read every page again, also those stored before from the same bytes "
+                                 "by the same parser version (after a change the version does not see)")
 
     def process_options(self, args, opts):
         super().process_options(args, opts)
@@ -73,7 +76,7 @@ class Command(ScrapyCommand):
             crawler = self.crawler_process.create_crawler(ReplaySpider)
             # Default paths are the project's, as the database's (not the working directory's).
             paths = args or [str(project_root() / "seeds")]
-            self.crawler_process.crawl(crawler, paths=paths, pool=pool)
+            self.crawler_process.crawl(crawler, paths=paths, pool=pool, force=opts.force)
             self.crawler_process.start()
         finally:
             if pool is not None:

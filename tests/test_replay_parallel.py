@@ -1,0 +1,117 @@
+"""`scrapy replay -j N`: pages read by worker processes, stored by one writer,
+give the same rows, rejections, summary and exit status as `-j 1`; the same
+text stored at once by two workers, or by two replays, is one row."""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from tests.replay_runner import REPO, SCRAPY, run_replay
+from tests.sites.server import Site
+from tests.test_replay import SEEDS, make_bad_inputs, sqlite_rows
+
+SITES = REPO / "tests" / "sites"
+FIXTURES = REPO / "tests" / "fixtures"
+# What must not differ between two replays of the same inputs (ids and times do).
+COMPARED = ("url", "input_ref", "parser", "outlet", "title", "subtitle", "body", "published_at", "authors",
+            "content_hash", "search_text", "warnings", "word_count")
+
+
+def write_archive(path: Path) -> int:
+    """A WARC file of the 24.ae fixture site's articles, some gzip-encoded
+    as served; returns the number of article records."""
+    site = Site(SITES / "24.ae")
+    articles = [(key, spec) for key, spec in sorted(site.routes.items()) if spec.get("file", "").startswith("articles/")]
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for number, (key, spec) in enumerate(articles):
+            page = site.page(spec)
+            body, headers = page.body, [("Content-Type", page.content_type)]
+            if number % 2:
+                body, headers = gzip.compress(body), headers + [("Content-Encoding", "gzip")]
+            writer.write_record(writer.create_warc_record(
+                site.url(key), "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
+                warc_headers_dict={"WARC-Date": "2024-11-20T10:00:00Z"},
+            ))
+    return len(articles)
+
+
+def mixed_inputs(folder: Path) -> None:
+    """Captures, HTML, a WARC archive, bad inputs, and one text in three files."""
+    make_bad_inputs(folder)
+    for path in [*SEEDS.glob("*.txt"), *(FIXTURES / "captures").glob("*.txt"), *(FIXTURES / "html").glob("*.html")]:
+        shutil.copy(path, folder / path.name)
+    for copy in ("a", "b"):
+        shutil.copy(SEEDS / "002_1f4e6ce772e1f267.txt", folder / f"copy_{copy}.txt")
+    write_archive(folder / "site.warc.gz")
+
+
+def table(db: Path, name: str, columns: tuple[str, ...], key: str) -> list[tuple]:
+    return sorted(tuple(row[c] for c in columns) for row in sqlite_rows(db, name) if row[key] is not None)
+
+
+def replay_output(result: subprocess.CompletedProcess) -> str:
+    """The summary as printed, with the run's own paths and times left out."""
+    return re.sub(r"\(\d+ s\)", "", result.stdout)
+
+
+def test_parallel_replay_stores_what_one_process_stores(tmp_path):
+    folder = tmp_path / "in"
+    mixed_inputs(folder)
+    runs = {}
+    for jobs in (1, 2):
+        db = tmp_path / f"j{jobs}.db"
+        runs[jobs] = (db, run_replay(f"sqlite:///{db}", folder, extra=("-j", str(jobs))))
+    (db1, one), (db2, two) = runs[1], runs[2]
+    assert one.returncode == two.returncode == 1, one.stdout + one.stderr[-2000:]  # the bad inputs
+    assert replay_output(one) == replay_output(two)
+    assert "WARC files" in one.stdout and "rejected" in one.stdout
+    articles = table(db1, "articles", COMPARED, "url")
+    assert len(articles) >= 15
+    assert articles == table(db2, "articles", COMPARED, "url")
+    rejected = ("url", "input_ref", "reason", "attempts")
+    assert table(db1, "rejected_pages", rejected, "url") == table(db2, "rejected_pages", rejected, "url")
+    # The three files of one text are one row, stored from the first of them.
+    rows = [r for r in sqlite_rows(db2) if r["content_hash"] == next(
+        a["content_hash"] for a in sqlite_rows(db2) if a["url"].endswith("002_1f4e6ce772e1f267.txt"))]
+    assert [Path(r["url"]).name for r in rows] == ["002_1f4e6ce772e1f267.txt"]
+    # Every page of the archive (half of them gzip-encoded as served) was read and stored.
+    inputs = [r["input_ref"] for r in sqlite_rows(db2, "replay_inputs")]
+    assert sum("site.warc.gz#offset=" in ref for ref in inputs) == write_archive(tmp_path / "x.warc.gz")
+
+
+def test_two_replays_storing_one_text_at_once_give_one_row(tmp_path):
+    folders = []
+    for name in ("one", "two"):
+        folder = tmp_path / name
+        folder.mkdir()
+        # The same texts under other names, so that the two runs race on content, not URLs.
+        for path in SEEDS.glob("*.txt"):
+            shutil.copy(path, folder / f"{name}-{path.name}")
+        folders.append(folder)
+    db = tmp_path / "news.db"
+    # Schema first, so both runs start on a current database.
+    assert run_replay(f"sqlite:///{db}", SEEDS / "000_d63afe6809be283e.txt").returncode == 0
+    env = {"DATABASE_URL": f"sqlite:///{db}"}
+    runs = [subprocess.Popen([str(SCRAPY), "replay", str(folder), "-j", "2"], cwd=REPO, env={**os.environ, **env},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for folder in folders]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    by_text: dict[str, list[str]] = {}
+    for row in sqlite_rows(db):
+        by_text.setdefault(row["content_hash"], []).append(row["url"])
+    assert len(by_text) == 5
+    # One row per text (of one outlet): the seed file's row, or the first copy stored.
+    assert all(len(urls) == 1 for urls in by_text.values()), by_text
+    counts = [re.search(r"(\d+) files read, (\d+) stored", out).groups() for out, _ in outputs]
+    assert counts == [("5", "5"), ("5", "5")]
