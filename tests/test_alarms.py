@@ -8,6 +8,7 @@ webhook. The checks themselves are tested on measures built by hand."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,6 +17,7 @@ from scrapy.settings import Settings
 
 from crawler.alarms.checks import Thresholds, evaluate
 from crawler.alarms.measures import RunMeasures, http_failures, run_measures
+from crawler.alarms.notify import Notifier
 from crawler.outlets import by_slug
 from tests.crawl_runner import fixture_settings, run_crawl, run_scrapy, window_start
 from tests.sites.changed import serve_changed_template
@@ -121,6 +123,26 @@ def test_the_notification_command_and_the_webhook_receive_each_alarm_as_json(cra
             assert {k: message[k] for k in ("outlet", "kind", "measured", "expected", "message", "run_id")} == \
                 {k: row[k] for k in ("outlet", "kind", "measured", "expected", "message", "run_id")}
             assert message["spider"] == "aawsat"
+
+
+def test_scrapy_runs_shows_the_runs_with_their_alarms(crawls):
+    result = run_scrapy(crawls["db"], "runs", "aawsat")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("aawsat")]
+    # spider, day, time, duration, new, updated, unchanged, rejected, errors, alarms, finish
+    assert [row[4:] for row in rows] == [["0", "4", "0", "0", "0", "2", "finished"],
+                                         ["4", "0", "0", "0", "0", "0", "finished"]]
+    assert run_scrapy(crawls["db"], "runs", "24ae").stdout.splitlines()[-1] == "no runs"
+
+
+def test_a_notification_that_fails_is_counted_not_lost(caplog):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed_port = unused.getsockname()[1]
+    notifier = Notifier("cat > /dev/null; echo no mail server >&2; exit 4",
+                        f"http://127.0.0.1:{closed_port}/alarms", timeout=5)
+    assert notifier.send({"kind": "articles", "message": "no article stored"}) == 2
+    assert "exit status 4: no mail server" in caplog.text and "webhook" in caplog.text
 
 
 def test_crawlall_judges_each_outlet_and_exits_3_for_the_changed_one(tmp_path):
