@@ -11,6 +11,8 @@ own scheduler). Two figures per case:
   wall      articles / seconds from the start of the processes to the exit of the last
             (start-up, seeding, the end-of-run wait and the last batch included)
   crawl     articles / seconds from the first to the last article page the server answered
+  cpu       CPU seconds (user + system) of the worker processes per 100 articles: what
+            the Redis scheduler costs, whatever else the machine is running
 
 Usage (from the repository root; needs redis-server and PostgreSQL 15, as the tests do):
   .venv/bin/python bench/distributed.py [--articles 400] [--workers 1,2,3]
@@ -18,6 +20,7 @@ Usage (from the repository root; needs redis-server and PostgreSQL 15, as the te
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import sys
 import tempfile
@@ -48,14 +51,17 @@ def stored(db_url: str) -> int:
 def crawl(site: FixtureServer, workdir: Path, db_url: str, redis_url: str | None, workers: int) -> dict:
     site.reset()
     workdir.mkdir()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     processes = [start_worker(site, redis_url or "", db_url, workdir, f"worker-{n}")
                  for n in range(1, workers + 1)]
     codes = [process.wait(timeout=900) for process in processes]
     wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     pages = [r for r in site.requests_for(HOST) if r.path.startswith("/news/") and r.status == 200]
     span = (pages[-1].received_at - pages[0].received_at).total_seconds() if len(pages) > 1 else float("nan")
-    return {"codes": codes, "stored": stored(db_url), "fetched": len(pages), "wall": wall, "span": span,
+    return {"codes": codes, "stored": stored(db_url), "fetched": len(pages), "wall": wall, "span": span, "cpu": cpu,
             "shares": sorted(Counter(r.headers.get("User-Agent") for r in pages).values(), reverse=True)}
 
 
@@ -83,7 +89,7 @@ def main() -> None:
                 print(f"{label:<22} exit {result['codes']}  stored {result['stored']}  fetched {result['fetched']}  "
                       f"wall {result['wall']:6.2f} s = {args.articles / result['wall']:6.1f} art/s  "
                       f"crawl {result['span']:6.2f} s = {args.articles / result['span']:6.1f} art/s  "
-                      f"shares {result['shares']}", flush=True)
+                      f"cpu {100 * result['cpu'] / args.articles:5.2f} s/100 art  shares {result['shares']}", flush=True)
         anchor = results[0][1]
         print(f"\n{args.articles} articles; ratios to the anchor (1 process, no Redis), wall / crawl:")
         for label, result in results[1:]:

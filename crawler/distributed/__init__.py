@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 
 class DistributedCrawl:
     """Add-on (`ADDONS`): with `REDIS_URL` set, the Redis scheduler and
-    duplicate filter replace the project's, and the queue outlives a stopped
-    worker (`SCHEDULER_PERSIST`, on unless set otherwise)."""
+    duplicate filter replace the project's, the queue outlives a stopped
+    worker (`SCHEDULER_PERSIST`, on unless set otherwise) and the run alarms
+    (crawler/alarms) are off (`ALARMS_ENABLED`, likewise)."""
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -39,5 +40,9 @@ class DistributedCrawl:
         settings.set("SCHEDULER", "crawler.distributed.scheduler.RedisScheduler", priority="project")
         settings.set("DUPEFILTER_CLASS", "crawler.distributed.scheduler.SharedDupeFilter", priority="project")
         settings.set("SCHEDULER_PERSIST", True, priority="addon")
+        # The alarms judge a whole run against the outlet's earlier runs; a
+        # worker sees only its share (entry points another worker read look
+        # unanswered), so they are off unless asked for.
+        settings.set("ALARMS_ENABLED", False, priority="project")
         if settings.get("JOBDIR"):
             logger.warning("JOBDIR is not used with REDIS_URL: the queue and the requests seen live in Redis")

@@ -57,6 +57,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
+from redis.exceptions import RedisError
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
@@ -204,9 +205,6 @@ class SharedDupeFilter(RFPDupeFilter):
     def request_fingerprint(self, request) -> str:
         return self.fingerprinter.fingerprint(request).hex()
 
-    def close(self, reason=""):
-        """The filter belongs to the run, not to one worker: kept."""
-
 
 class LeasedQueue(PriorityQueue):
     """scrapy-redis's priority queue whose pop leases the request to the worker."""
@@ -329,10 +327,15 @@ class RedisScheduler(Scheduler):
     # --- liveness and the end of the run ----------------------------------------
 
     def heartbeat(self) -> None:
-        self.server.set(self.alive_prefix + self.worker, "1", px=self._heartbeat_ms())
-        # Back after a stall that made the others take it for dead: registered again.
-        self.server.hsetnx(self.workers_key, self.worker, BUSY)
-        self.sweep()
+        try:
+            self.server.set(self.alive_prefix + self.worker, "1", px=self._heartbeat_ms())
+            # Back after a stall that made the others take it for dead: registered again.
+            self.server.hsetnx(self.workers_key, self.worker, BUSY)
+            self.sweep()
+        except RedisError as error:
+            # The next beat tries again (the client retries too); a loop that
+            # raised would stop beating, and the others would take this worker for dead.
+            logger.warning("Heartbeat of worker %s failed: %s", self.worker, error)
 
     def sweep(self) -> None:
         workers, requests = self._sweep(keys=[self.queue_key, self.workers_key],
