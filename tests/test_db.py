@@ -98,11 +98,13 @@ def test_migrations_run_from_any_working_directory_and_downgrade(tmp_path, monke
     engine.dispose()
 
 
-def test_database_url_prefers_environment_then_setting_then_default(monkeypatch, tmp_path):
+def test_database_url_prefers_setting_then_environment_then_default(monkeypatch, tmp_path):
     settings = Settings({"DATABASE_URL": "postgresql://crawler@db.example/news"})
     assert database_url(settings) == "postgresql+psycopg://crawler@db.example/news"
     monkeypatch.setenv("DATABASE_URL", "sqlite:////srv/news.db")
-    assert database_url(settings) == "sqlite:////srv/news.db"
+    # Scrapy's order: the setting (-s, scrapyd's setting=) over the environment.
+    assert database_url(settings) == "postgresql+psycopg://crawler@db.example/news"
+    assert database_url(Settings({"DATABASE_URL": None})) == "sqlite:////srv/news.db"
     monkeypatch.delenv("DATABASE_URL")
 
     monkeypatch.setattr(db_session, "project_root", lambda: tmp_path / "project")
