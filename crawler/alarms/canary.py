@@ -15,7 +15,6 @@ reading its site?
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,8 +31,6 @@ from crawler.items import ArticleItem, RejectedPage
 from crawler.outlets import Outlet
 from crawler.pages import HTML, read_saved_page
 from pipelines.base import RejectItem, build_normalizers, run_normalizers
-
-logger = logging.getLogger(__name__)
 
 REQUIRED = ("title", "body", "published_at")
 # A line of prose has at least this many words (a menu item or a link list has fewer).

@@ -12,6 +12,7 @@ import sys
 
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.alarms.extension import ALARMS_COUNT, ALARMS_MESSAGES
 from db.session import DatabaseUnavailable, database_url, open_database
 
 # Exit status of a command whose database cannot be used.
@@ -38,7 +39,7 @@ def quiet_log(settings) -> None:
 
 def alarm_lines(stats: dict, prefix: str = "") -> list[str]:
     """`alarm: coverage/published_at: published_at in 0 of 4 article pages ...`"""
-    return [f"{prefix}alarm: {message}" for message in stats.get("alarms/messages") or []]
+    return [f"{prefix}alarm: {message}" for message in stats.get(ALARMS_MESSAGES) or []]
 
 
 def feeds_to_stdout(opts) -> bool:
@@ -107,5 +108,5 @@ class StoringCommand:
             print(line, file=sys.stderr)
         if storage_failed(stats):
             self.exitcode = self.exitcode or 1
-        if stats.get("alarms/count"):
+        if stats.get(ALARMS_COUNT):
             self.exitcode = self.exitcode or ALARMS_RAISED

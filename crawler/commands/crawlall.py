@@ -10,6 +10,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.conf import arglist_to_dict
 
+from crawler.alarms.extension import ALARMS_COUNT
 from crawler.commands import (
     ALARMS_RAISED, CRAWL_COMMAND_SETTINGS, DATABASE_UNUSABLE, alarm_lines, database_ready, database_unusable,
     quiet_log,
@@ -117,6 +118,6 @@ class Command(ScrapyCommand):
                 print(f"{name}: {line}")
         if self.crawler_process.bootstrap_failed or any(problems.values()):
             self.exitcode = 1
-        elif any(stats.get("alarms/count") for stats in all_stats.values()):
+        elif any(stats.get(ALARMS_COUNT) for stats in all_stats.values()):
             self.exitcode = ALARMS_RAISED
         sys.stdout.flush()
