@@ -121,3 +121,19 @@ def db_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'news.db'}"
     server = request.getfixturevalue("postgres_server")
     return server.create_database(f"test_{next(server.database_numbers)}")
+
+
+@pytest.fixture(scope="session")
+def replayed_seeds(tmp_path_factory) -> Path:
+    """The seeds stored by `scrapy replay` into a SQLite file, shared by the
+    session (copy it to change it), with the feed of what the replay stored
+    (`seeds.jsonl` beside it)."""
+    import json
+
+    from tests.replay_runner import run_replay
+
+    folder = tmp_path_factory.mktemp("replayed-seeds")
+    feeds = json.dumps({str(folder / "seeds.jsonl"): {"format": "jsonl"}})
+    result = run_replay(f"sqlite:///{folder / 'news.db'}", "seeds", extra=("-j", "1", "-s", f"FEEDS={feeds}"))
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    return folder / "news.db"

@@ -15,18 +15,16 @@ from crawler.export.columns import article_columns
 from crawler.search import search
 from db.models import Article
 from db.session import prepare_database
-from tests.replay_runner import REPO, run_replay
+from tests.replay_runner import REPO
 
 SEEDS = sorted((REPO / "seeds").glob("*.txt"))
 SITE = REPO / "tests" / "sites" / "aawsat.com"
 
 
 @pytest.fixture(scope="module")
-def replayed(tmp_path_factory) -> tuple[str, dict[str, dict]]:
+def replayed(replayed_seeds) -> tuple[str, dict[str, dict]]:
     """The seeds stored by `scrapy replay`, and their rows by URL."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'news.db'}"
-    result = run_replay(url, "seeds")
-    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    url = f"sqlite:///{replayed_seeds}"
     engine = prepare_database(url)
     with engine.connect() as connection:
         rows = {row.url: dict(row._mapping) for row in connection.execute(select(Article.__table__))}
