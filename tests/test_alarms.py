@@ -1,10 +1,10 @@
 """Alarms (crawler/alarms): a crawl of an outlet compared with its recent runs.
 
 End to end: the aawsat fixture site crawled by `scrapy crawl` as it is, then
-after its template "changed" (tests/sites/changed): the second run exits 3,
-leaves `alerts` rows naming the outlet and the coverage that dropped, logs a
-WARNING, and hands each alarm as JSON to the notification command and the
-webhook. The checks themselves are tested on measures built by hand."""
+after its template "changed" (tests/sites/changed) and its feed went away: the
+second run exits 3, leaves `alerts` rows naming the outlet, the coverage that
+dropped and the feed, logs a WARNING, and hands each alarm as JSON to the
+notification command and the webhook. The checks themselves are tested on measures built by hand."""
 from __future__ import annotations
 
 import json
@@ -70,6 +70,7 @@ def crawls(tmp_path_factory):
         normal = run_crawl(server, db_url, HOST, workdir=workdir, extra=("-s", "LOG_LEVEL=WARNING"))
         normal_alerts = db_rows(db_url, "alerts")
         serve_changed_template(server, HOST)
+        server.set_override(HOST, "/feed", status=404)  # the redesign dropped the feed too
         changed = run_crawl(server, db_url, HOST, workdir=workdir, extra=(
             "-s", "LOG_LEVEL=WARNING",
             # Every article asked for again (its sitemap lastmod did not move).
@@ -100,10 +101,12 @@ def test_a_crawl_of_the_changed_template_exits_3_with_the_dropped_coverage_in_al
     assert [r["updated"] for r in runs] == [0, 4]  # the new pages were read and stored
     alerts = {row["kind"]: row for row in db_rows(crawls["db"], "alerts")}
     # The date and the section are gone from every page; the title and the text are not.
-    assert set(alerts) == {"coverage/published_at", "coverage/section"}, alerts
+    assert set(alerts) == {"coverage/published_at", "coverage/section", "entry_point"}, alerts
     for row in alerts.values():
         assert row["outlet"] == "aawsat" and row["run_id"] == runs[1]["id"]
-        assert row["measured"] == 0.0
+    assert alerts["coverage/published_at"]["measured"] == alerts["coverage/section"]["measured"] == 0.0
+    # The declared feed, which answered before.
+    assert alerts["entry_point"]["message"] == "https://aawsat.com/feed stopped answering (HTTP 404)"
     assert alerts["coverage/published_at"]["expected"] == 0.5  # the floor (recent: 3 of 4 dated)
     # The section: the outlet's floor is 80%, its recent coverage 100% less the 30% allowed.
     assert alerts["coverage/section"]["expected"] == 0.8
@@ -116,7 +119,7 @@ def test_a_crawl_of_the_changed_template_exits_3_with_the_dropped_coverage_in_al
 def test_the_notification_command_and_the_webhook_receive_each_alarm_as_json(crawls):
     alerts = db_rows(crawls["db"], "alerts")
     for received in (crawls["notified"], crawls["hooked"]):
-        assert len(received) == len(alerts) == 2
+        assert len(received) == len(alerts) == 3
         by_id = {message["id"]: message for message in received}
         for row in alerts:
             message = by_id[row["id"]]
@@ -130,7 +133,7 @@ def test_scrapy_runs_shows_the_runs_with_their_alarms(crawls):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith("aawsat")]
     # spider, day, time, duration, new, updated, unchanged, rejected, errors, alarms, finish
-    assert [row[4:] for row in rows] == [["0", "4", "0", "0", "0", "2", "finished"],
+    assert [row[4:] for row in rows] == [["0", "4", "0", "0", "0", "3", "finished"],
                                          ["4", "0", "0", "0", "0", "0", "finished"]]
     assert run_scrapy(crawls["db"], "runs", "24ae").stdout.splitlines()[-1] == "no runs"
 
