@@ -27,6 +27,8 @@ from db.store import join_list
 
 
 class ArticleFeedExporter(FeedExporter):
+    # Where FeedExporter builds each feed's filter: the one place for a default,
+    # as `-o`/`-O` write FEEDS entries with no options of their own.
     def _load_filter(self, feed_options: dict[str, Any]) -> ItemFilter:
         if not feed_options.get("item_classes") and not feed_options.get("item_filter"):
             feed_options = {**feed_options, "item_classes": [ArticleItem]}
