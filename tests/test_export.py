@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select, text
 
 from crawler.export.columns import LIST, LIST_SEPARATORS, article_columns
-from crawler.export.exporter import export_articles
-from crawler.export.source import ArticleFilter, article_batches, open_for_reading
+from crawler.export.exporter import Progress, export_articles, write_articles
+from crawler.export.source import ArticleFilter, article_batches, count_articles, open_for_reading
 from crawler.items import ArticleItem
 from crawler.search import search
 from crawler.settings import FEED_EXPORT_FIELDS
@@ -231,6 +231,26 @@ def test_export_on_sqlite_lets_a_crawl_store_meanwhile_and_sees_the_database_as_
         reader.dispose()
         writer.dispose()
     assert seen == [f"{LISTED.url}{n}" for n in range(5)]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_export_progress_line_is_rewritten_in_place_on_a_terminal(seeded_sqlite, tmp_path):
+    terminal = Terminal()
+    engine = open_for_reading(seeded_sqlite)
+    try:
+        progress = Progress(count_articles(engine, ArticleFilter()), terminal, interval=0)
+        written = write_articles(engine, io.BytesIO(), "jsonl", ArticleFilter(), progress, batch_rows=2)
+        progress.finish("out.jsonl", "jsonl")
+    finally:
+        engine.dispose()
+    *running, last = [line for line in terminal.getvalue().split("\r") if line.strip()]
+    assert written == 6 and [line.split(" articles")[0] for line in running] == [
+        "exported 2/6", "exported 4/6", "exported 6/6"]
+    assert "(33%)" in running[0] and last.startswith("exported 6 articles to out.jsonl (jsonl) in ")
 
 
 def test_export_of_an_unusable_database_says_why(tmp_path):
