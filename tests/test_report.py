@@ -197,6 +197,11 @@ def test_report_renders_in_headless_chromium(tmp_path):
         browser.page("Page.navigate", url=report.as_uri())
         browser.wait_for("Page.loadEventFired")
         dom = json.loads(browser.page("Runtime.evaluate", expression=PROBE, returnByValue=True)["result"]["value"])
+        browser.page("DOM.enable")
+        browser.page("CSS.enable")
+        root = browser.page("DOM.getDocument")["root"]["nodeId"]
+        heading = browser.page("DOM.querySelector", nodeId=root, selector="h1")["nodeId"]
+        fonts = browser.page("CSS.getPlatformFontsForNode", nodeId=heading)["fonts"]
         size = browser.page("Page.getLayoutMetrics")["cssContentSize"]
         shot = browser.page("Page.captureScreenshot", format="png", captureBeyondViewport=True,
                             clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1})
@@ -211,6 +216,9 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert (dom["lang"], dom["dir"], dom["direction"]) == ("ar", "rtl", "rtl")
     assert dom["h1"] == dom["title"] == "تقرير الأخبار المجمّعة"
     assert dom["h1_right_gap"] < 2 and dom["h1_left_gap"] > 300  # the heading's words start on the right
+    # Its Arabic letters drawn by a font of the stack, not a fallback's missing-glyph boxes.
+    assert fonts and all(f["glyphCount"] > 0 for f in fonts), fonts
+    assert {f["familyName"] for f in fonts} <= {"Noto Naskh Arabic", "Noto Sans Arabic", "DejaVu Sans"}, fonts
     assert dom["sections"] == ["المقالات حسب المنفذ واليوم", "تغطية الحقول حسب المنفذ", "آخر عمليات الزحف وأخطاؤها",
                                "القصص التي غطتها أكثر المنافذ"]
     assert dom["scripts"] == 0 and dom["external"] == 0
