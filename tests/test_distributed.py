@@ -122,37 +122,44 @@ def test_two_workers_split_the_crawl_and_the_next_run(site, redis_server, postgr
     assert not [r for r in site.requests_for(HOST)[served_before:] if r.path != "/robots.txt"]
 
 
-def test_a_killed_worker_s_requests_are_fetched_by_the_others(site, redis_server, postgres_server, tmp_path):
+def test_stopped_and_killed_workers_leave_their_requests_to_the_others(site, redis_server, postgres_server,
+                                                                         tmp_path):
+    """One worker stopped (SIGTERM: it finishes what it took, stores it and
+    leaves), one killed (SIGKILL: its heartbeat stops and the survivor puts
+    its requests back in the queue); the survivor ends the crawl with every
+    article stored, and fetches again only what the killed one lost."""
     db_url = postgres_server.create_database("distributed_kill")
     redis_url = redis_server.url(2)
     client = redis.Redis.from_url(redis_url)
     site.reset()
-    names = ("worker-1", "worker-2", "victim")
-    # A short heartbeat, so the survivors notice the death soon.
+    # A short heartbeat, so the survivor notices the death soon.
     workers = {name: start_worker(site, redis_url, db_url, tmp_path, name, "-s", "REDIS_WORKER_TIMEOUT=2")
-               for name in names}
-    victim = workers["victim"]
+               for name in ("survivor", "stopped", "killed")}
     deadline = time.monotonic() + 90
-    while sum(1 for worker, _ in article_fetches(site) if worker == "victim") < 30:
-        assert time.monotonic() < deadline and victim.poll() is None, "the victim never got going"
+    while min(Counter(worker for worker, _ in article_fetches(site))[name] for name in ("stopped", "killed")) < 30:
+        assert time.monotonic() < deadline and workers["killed"].poll() is None, "the workers never got going"
         time.sleep(0.05)
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait(timeout=10)
+    os.kill(workers["killed"].pid, signal.SIGKILL)
+    os.kill(workers["stopped"].pid, signal.SIGTERM)
+    workers["killed"].wait(timeout=10)
     killed_at = len(site.requests_for(HOST))
     stored_at_kill = set(stored_urls(db_url))
     # Its pages were held for a batch of 100: none stored, all to be fetched again.
-    victim_paths = {path for worker, path in article_fetches(site) if worker == "victim"}
-    assert len(victim_paths) >= 30
+    killed_paths = {path for worker, path in article_fetches(site) if worker == "killed"}
 
-    survivors = [workers["worker-1"], workers["worker-2"]]
-    wait_all(survivors)
-    logs = "".join((tmp_path / f"{name}.log").read_text() for name in ("worker-1", "worker-2"))
-    assert [w.returncode for w in survivors] == [0, 0], logs
-    assert "stopped answering" in logs
+    wait_all([workers["stopped"], workers["survivor"]])
+    logs = {name: (tmp_path / f"{name}.log").read_text() for name in ("survivor", "stopped")}
+    assert workers["survivor"].returncode == 0, logs["survivor"]
+    assert workers["stopped"].returncode >= 0  # it exited by itself
+    assert "'finish_reason': 'shutdown'" in logs["stopped"]
+    # Put back by whichever live worker noticed first (the stopped one beats while it closes).
+    assert "stopped answering" in logs["survivor"] + logs["stopped"]
 
-    urls = stored_urls(db_url)
-    assert sorted(urls) == sorted(site.article_urls)  # all 400, each once
-    refetched = {path for worker, path in article_fetches(site, killed_at) if worker != "victim"}
-    unstored = {path for path in victim_paths if site.sites[HOST].url(path) not in stored_at_kill}
+    assert sorted(stored_urls(db_url)) == sorted(site.article_urls)  # all 400, each once
+    refetched = {path for worker, path in article_fetches(site, killed_at) if worker == "survivor"}
+    unstored = {path for path in killed_paths if site.sites[HOST].url(path) not in stored_at_kill}
     assert unstored and unstored <= refetched
+    # What the stopped worker fetched, it stored: nothing of it fetched again.
+    stopped_paths = [path for worker, path in article_fetches(site) if worker == "stopped"]
+    assert len(stopped_paths) >= 30 and not set(stopped_paths) & refetched
     assert_redis_clean(client)

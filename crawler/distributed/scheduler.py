@@ -24,13 +24,14 @@ run under way, or restarts after a pause, resumes the shared queue.
 
 Leases. A request popped from the queue is moved, in one step, into the
 worker's leases. The worker drops its leases when it is idle with every page
-stored (`articles/queued` is 0), and when it closes after the crawl finished;
-a worker that stops early (Ctrl-C, SIGTERM, a CLOSESPIDER limit) or whose
-pages were lost (`articles/storage_lost`) puts them back in the queue. A
-worker killed hard stops its heartbeat: after REDIS_WORKER_TIMEOUT seconds
-another worker puts its leases back in the queue, and the requests are made
-again (its articles already stored are answered 304 or skipped, by the crawl
-state; the others are fetched and stored).
+stored (`articles/queued` is 0), and when it closes: Scrapy closes a spider
+(finished, Ctrl-C, SIGTERM, a CLOSESPIDER limit) only once the requests in
+progress are done and their pages stored or spooled. Only a close that lost
+pages (`articles/storage_lost`) puts its leases back in the queue. A worker
+killed hard stops its heartbeat: after REDIS_WORKER_TIMEOUT seconds another
+worker puts its leases back in the queue, and the requests are made again
+(its articles already stored are answered 304 or skipped, by the crawl state;
+the others are fetched and stored).
 
 The end. A worker with nothing to do marks itself idle and waits (polling
 every REDIS_IDLE_POLL seconds) while the queue is empty but other workers are
@@ -63,8 +64,8 @@ from twisted.internet import task
 
 logger = logging.getLogger(__name__)
 
-BUSY, IDLE = "busy", "idle"
-RUNNING, FINISHED = "running", "finished"
+BUSY = "busy"
+FINISHED = b"finished"  # a run's state, as Redis returns it
 
 # Start a run or join the one under way (or one that just finished), and
 # register the worker. KEYS: run, queue, dupefilter, workers. ARGV: alive
@@ -270,7 +271,7 @@ class RedisScheduler(Scheduler):
         if fresh:
             logger.info("Worker %s started run %d of %s (queue in Redis: %d requests)", self.worker, number, name,
                         waiting)
-        elif state == FINISHED.encode():
+        elif state == FINISHED:
             logger.warning("Run %d of %s finished less than REDIS_RUN_MIN_INTERVAL (%g s) ago: nothing to do",
                            number, name, self.run_min_interval)
         else:
@@ -287,15 +288,16 @@ class RedisScheduler(Scheduler):
         for loop in (self._heartbeat, self._poll):
             if loop.running:
                 loop.stop()
-        stats = self.crawler.stats
-        if reason == FINISHED and not stats.get_value("articles/storage_lost"):
+        # The engine closes once the requests in progress are done: the leases
+        # are finished business, unless their pages were lost.
+        lost = self.crawler.stats.get_value("articles/storage_lost")
+        if not lost:
             self.server.delete(self.leases_key)
         else:
             count = self._requeue(keys=[self.queue_key, self.leases_key])
-            if count:
-                logger.info("Put %d requests of worker %s back in the shared queue (closing: %s)",
-                            count, self.worker, reason)
-                stats.inc_value("distributed/requeued", count)
+            logger.warning("%d pages were neither stored nor spooled: %d requests of worker %s are back in the "
+                           "shared queue", lost, count, self.worker)
+            self.crawler.stats.inc_value("distributed/requeued", count)
         self.server.hdel(self.workers_key, self.worker)
         self.server.delete(self.alive_prefix + self.worker)
         if not self.persist and not self._others_alive():
@@ -341,7 +343,7 @@ class RedisScheduler(Scheduler):
         workers, requests = self._sweep(keys=[self.queue_key, self.workers_key],
                                         args=[self.alive_prefix, self.leases_prefix])
         if workers:
-            logger.warning("%d workers of %s stopped answering: %d of their requests are back in the queue",
+            logger.warning("%d worker(s) of %s stopped answering: %d of their requests are back in the queue",
                            workers, crawl_name(self.spider), requests)
             self.crawler.stats.inc_value("distributed/recovered", requests)
 
