@@ -13,9 +13,11 @@ import pandas
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from crawler.export.columns import LIST, LIST_SEPARATORS, article_columns
 from crawler.export.exporter import Progress, export_articles, write_articles
+from crawler.export.files import written_whole
 from crawler.export.source import ArticleFilter, article_batches, count_articles, open_for_reading
 from crawler.items import ArticleItem
 from crawler.search import search
@@ -281,6 +283,33 @@ def test_export_streams_from_postgresql_in_batches(postgres_server, tmp_path):
     assert table.num_rows == 7 and table.column("tags").to_pylist() == [[f"وسم {n}"] for n in range(7)]
     assert set(table.column("published_at").to_pylist()) == {LISTED.published_at}
     assert not list(tmp_path.glob(".pg.parquet.*"))  # the temporary file became the export
+
+
+def test_export_cut_off_by_the_database_leaves_no_file(postgres_server, tmp_path):
+    url = postgres_server.create_database("export_cut")
+    engine = prepare_database(url)
+    ArticleStore(engine).write_articles(
+        [dataclasses.replace(LISTED, url=f"{LISTED.url}{n}", content_hash=f"h{n}") for n in range(6)])
+    engine.dispose()
+    (tmp_path / "cut.parquet").write_bytes(b"the previous export")
+    admin = make_engine(url)
+
+    class Outage(Terminal):
+        def write(self, line: str) -> int:  # after the first batch: the server ends the export's session
+            with admin.begin() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            return super().write(line)
+
+    reader = open_for_reading(url)
+    try:
+        with pytest.raises(OperationalError), written_whole(tmp_path / "cut.parquet") as stream:
+            write_articles(reader, stream, "parquet", ArticleFilter(), Progress(6, Outage(), interval=0), batch_rows=2)
+    finally:
+        reader.dispose()
+        admin.dispose()
+    assert (tmp_path / "cut.parquet").read_bytes() == b"the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.parquet"]
 
 
 # --- SQL views ----------------------------------------------------------------------

@@ -30,7 +30,8 @@ class Command(ScrapyCommand):
             "The format is --format, else the file's extension (.jsonl, .csv, .parquet); `-o -` "
             "writes JSON Lines or CSV to standard output. --outlet (repeatable), --since and --until "
             "(publication time; a date means its whole day) and --query (full-text search) choose "
-            "the articles. Exit status 2 if the database cannot be used."
+            "the articles. Exit status 1 if the export stopped (no file is left), 2 if the "
+            "database cannot be used."
         )
 
     def add_options(self, parser):
@@ -64,7 +65,9 @@ class Command(ScrapyCommand):
     def run(self, args, opts):
         from crawler.export.exporter import export_articles
         from crawler.export.source import ArticleFilter, open_for_reading
-        from db.session import DatabaseUnavailable, database_url
+        from sqlalchemy.exc import DBAPIError
+
+        from db.session import DatabaseUnavailable, cause, database_url
 
         try:
             chosen = ArticleFilter.from_text(opts.outlet, opts.since, opts.until, opts.query)
@@ -81,6 +84,10 @@ class Command(ScrapyCommand):
         except BrokenPipeError:
             # `scrapy export -o - | head`: the reader has what it wanted.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            self.exitcode = 1
+        except (DBAPIError, OSError) as error:
+            # The database went away or the disk filled: no file rather than half of one.
+            print(f"error: export to {opts.output} stopped, nothing written: {cause(error)}", file=sys.stderr)
             self.exitcode = 1
         finally:
             engine.dispose()

@@ -55,12 +55,14 @@ def write_articles(engine: Engine, stream: BinaryIO, fmt: str, chosen: ArticleFi
     columns = article_columns()
     writer = WRITERS[fmt](stream, columns)
     written = 0
-    for rows in article_batches(engine, chosen, columns, batch_rows):
-        writer.write(rows)
-        written += len(rows)
-        if progress is not None:
-            progress.advance(len(rows))
-    writer.close()
+    try:
+        for rows in article_batches(engine, chosen, columns, batch_rows):
+            writer.write(rows)
+            written += len(rows)
+            if progress is not None:
+                progress.advance(len(rows))
+    finally:
+        writer.close()  # also after a failure, while the stream is still open
     return written
 
 
