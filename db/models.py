@@ -3,7 +3,10 @@
 List-valued fields (authors, tags, outlet domains, warnings) are stored as text
 joined with "; " so plain SQL can search them with LIKE on both engines;
 captions are joined with newlines because they are sentences. See the README (Database).
-Schema changes go through a new Alembic revision in db/migrations/versions.
+Schema changes go through a new Alembic revision in db/migrations/versions. The views
+(`articles_with_outlet`, `daily_articles`, `article_authors`, `article_tags`: migration 0005)
+are SQL only, with no model: a migration that drops or retypes an `articles` column they name
+drops and recreates them.
 """
 from __future__ import annotations
 
