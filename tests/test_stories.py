@@ -13,6 +13,7 @@ from scrapy.settings import Settings
 from sqlalchemy import delete, event, func, select, text, update
 
 from crawler.stories.assign import StoryAssigner
+from crawler.stories.features import BANDS
 from db.models import Article, StoryBand, StoryRow, StoryTerm
 from db.session import alembic_config, prepare_database
 from db.store import ArticleStore
@@ -156,7 +157,7 @@ def test_a_changed_article_keeps_or_leaves_its_story(engine, story_set):
         bands = connection.execute(select(func.count()).where(StoryBand.article_id == row_id)).scalar_one()
         terms = set(connection.execute(select(StoryTerm.term).where(StoryTerm.article_id == row_id)).scalars())
         titles = dict(connection.execute(select(StoryRow.id, StoryRow.title)).all())
-    assert bands == 16 and "ريو" in terms and "شي" not in terms
+    assert bands == BANDS and "ريو" in terms and "شي" not in terms
     assert titles[now[beijing]] == by_url(story_set, beijing).title
 
     # And back alone, in a story of its own once it matches nothing.

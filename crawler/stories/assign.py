@@ -40,6 +40,8 @@ from db.models import Article, StoryBand, StoryRow, StoryTerm
 # Key terms per article that find its candidates, and the weight they need.
 KEY_TERMS = 8
 KEY_TERM_WEIGHT = 1.0
+# Articles of one story compared with a new one, at most (the latest).
+STORY_SAMPLE = 8
 # Keeps the IN (...) lists under the bound-parameter limits of both engines.
 CHUNK = 500
 
@@ -97,6 +99,12 @@ class StoryAssigner:
             duplicate_jaccard=settings.getfloat("STORIES_DUPLICATE_JACCARD", 0.5),
             duplicate_window_days=settings.getfloat("STORIES_DUPLICATE_WINDOW_DAYS", 30.0),
         )
+
+    def prepare(self) -> None:
+        """Read what the comparison needs once per process (the word
+        frequencies, datasketch), ~1 s: before a transaction holds the database."""
+        Profile.of("تحضير", None, "تحضير", None)
+        bands({"تحضير"})
 
     # --- the comparison --------------------------------------------------------
 
@@ -172,7 +180,7 @@ class StoryAssigner:
                     founders.append(best)  # stored before stories were kept
                 member.story_id = best
                 member.span = spanning(member.when(), best.when())
-            elif member.story_id is None or self._shared(connection, member, batch):
+            elif member.story_id is None or self._shared(connection, member):
                 member.story_id = None
                 founders.append(member)
             if member.published_at is not None:
@@ -223,7 +231,7 @@ class StoryAssigner:
             story = story.story_id
         return story
 
-    def _shared(self, connection: Connection, member: Member, batch: list[Member]) -> bool:
+    def _shared(self, connection: Connection, member: Member) -> bool:
         """A changed article that matches nothing: does its story hold other articles?"""
         others = connection.execute(
             select(func.count()).select_from(Article).where(Article.story_id == member.story_id,
@@ -234,13 +242,14 @@ class StoryAssigner:
     def _candidates(self, connection: Connection, batch: list[Member]) -> dict[int, Member]:
         """The stored articles (not of this batch) sharing a bucket or a key term with it."""
         ids = {member.id for member in batch}
-        found: set[int] = set()
+        found: dict[int, int | None] = {}  # article id: story id
         buckets = sorted({bucket for member in batch for bucket in member.buckets})
         for bucket_chunk in chunks(buckets):
             found.update(connection.execute(
-                select(StoryBand.article_id).where(StoryBand.bucket.in_(bucket_chunk))
-            ).scalars())
-        duplicates = found - ids
+                select(StoryBand.article_id, Article.story_id).join(Article, Article.id == StoryBand.article_id)
+                .where(StoryBand.bucket.in_(bucket_chunk))
+            ).all())
+        duplicates = found.keys() - ids
         # Dated articles match within the window (or undated ones); undated
         # articles at any time.
         dated = [member for member in batch if member.published_at is not None]
@@ -253,19 +262,19 @@ class StoryAssigner:
                 when = or_(Article.published_at.is_(None),
                            Article.published_at.between(min(dates) - self.window, max(dates) + self.window))
             for key_chunk in chunks(keys):
-                query = select(StoryTerm.article_id).join(Article, Article.id == StoryTerm.article_id).where(
-                    StoryTerm.term.in_(key_chunk))
-                found.update(connection.execute(query if when is None else query.where(when)).scalars())
-        found -= ids
+                query = select(StoryTerm.article_id, Article.story_id).join(
+                    Article, Article.id == StoryTerm.article_id).where(StoryTerm.term.in_(key_chunk))
+                found.update(connection.execute(query if when is None else query.where(when)).all())
         members: dict[int, Member] = {}
-        self._load(connection, sorted(found), members)
+        self._load(connection, sample({k: v for k, v in found.items() if k not in ids}), members)
         # The stories of undated candidates, whole: an undated article moves
         # only to a story it matches better than its own (_claim_undated).
         undated_stories = sorted({m.story_id for m in members.values()
                                   if m.published_at is None and m.story_id is not None})
         for story_chunk in chunks(undated_stories):
-            fellows = connection.execute(select(Article.id).where(Article.story_id.in_(story_chunk))).scalars()
-            self._load(connection, sorted(set(fellows) - ids - members.keys()), members)
+            fellows = dict(connection.execute(select(Article.id, Article.story_id).where(
+                Article.story_id.in_(story_chunk))).all())
+            self._load(connection, sorted(set(sample(fellows)) - ids - members.keys()), members)
         spans: dict[int, tuple[datetime, datetime]] = {}
         for story_chunk in chunks(undated_stories):
             rows = connection.execute(
@@ -346,6 +355,16 @@ class StoryAssigner:
                     .values(title=bindparam("b_title"), updated_at=now),
                     [{"b_id": story, "b_title": representative_title(rows)} for story, rows in members.items()],
                 )
+
+
+def sample(stories: dict[int, int | None]) -> list[int]:
+    """Of the articles found ({id: story}), the latest STORY_SAMPLE of each
+    story: enough to know a story by, and a story of a thousand copies of one
+    text costs no more to compare with than a small one."""
+    by_story: dict[int | None, list[int]] = {}
+    for article_id, story_id in stories.items():
+        by_story.setdefault(story_id if story_id is not None else -article_id, []).append(article_id)
+    return sorted(article_id for ids in by_story.values() for article_id in sorted(ids)[-STORY_SAMPLE:])
 
 
 def root(member: Member) -> Member:
