@@ -242,6 +242,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--postgres", metavar="URL", help="an empty PostgreSQL database (else SQLite only)")
     parser.add_argument("--keep", metavar="DIR", help="write the SQLite file there and keep it")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     options = parser.parse_args()
 
     started = time.perf_counter()
@@ -252,7 +253,7 @@ def main() -> None:
           f"of {len(generator.titles)} seed and fixture articles, in {time.perf_counter() - started:.0f} s")
     folder = Path(options.keep) if options.keep else Path(tempfile.mkdtemp(prefix="bench-search-"))
     folder.mkdir(parents=True, exist_ok=True)
-    targets = {"SQLite": f"sqlite:///{folder / 'search.db'}"}
+    targets = {} if options.no_sqlite else {"SQLite": f"sqlite:///{folder / 'search.db'}"}
     if options.postgres:
         targets["PostgreSQL"] = options.postgres
     terms = Terms()

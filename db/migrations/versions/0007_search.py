@@ -36,6 +36,10 @@ def upgrade() -> None:
     connection = op.get_bind()
     if connection.dialect.name == "postgresql":
         op.add_column("articles", sa.Column("search_tsv", postgresql.TSVECTOR(), nullable=True))
+        # Kept in the row (compressed if need be) while the body and search_text go to TOAST
+        # first: ranking reads the tsvector of every match, and a TOAST fetch each cost
+        # 4 times as much (282 ms against 70 for 9,800 matches of 100,000 articles).
+        op.execute("ALTER TABLE articles ALTER COLUMN search_tsv SET STORAGE MAIN")
         for statement in sql.postgresql_functions():
             # psycopg reads `%` as a placeholder even without parameters.
             connection.exec_driver_sql(statement.replace("%", "%%"))
