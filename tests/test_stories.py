@@ -187,8 +187,10 @@ def test_an_undated_report_moves_to_its_event_when_that_comes(engine, story_set)
     assert {stories[item.url] for item in beijing} == {stories[beijing[0].url]}
     assert {stories[item.url] for item in g20} == {stories[g20[0].url]} != {stories[beijing[0].url]}
     with engine.connect() as connection:
-        counts = dict(connection.execute(text("SELECT story_id, article_count FROM story_summary")).all())
-    assert counts == {stories[g20[0].url]: 3, stories[beijing[0].url]: 4}
+        summary = {row.story_id: (row.article_count, row.outlet_count, row.outlets) for row in connection.execute(
+            text("SELECT story_id, article_count, outlet_count, outlets FROM story_summary"))}
+    assert summary == {stories[g20[0].url]: (3, 3, "24ae; aawsat; thenewkhalij"),
+                       stories[beijing[0].url]: (4, 4, "24ae; aawsat; khaberain; thenewkhalij")}
 
 
 def test_removed_and_deleted_articles(engine, story_set):
