@@ -50,15 +50,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 
+from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
-from redis.exceptions import RedisError
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
@@ -278,16 +279,20 @@ class RedisScheduler(Scheduler):
             logger.info("Worker %s joined run %d of %s (%d requests queued)", self.worker, number, name, waiting)
         self.crawler.stats.set_value("distributed/worker", self.worker)
         self.crawler.stats.set_value("distributed/run", number)
-        self._heartbeat = task.LoopingCall(self.heartbeat)
-        self._heartbeat.start(max(self.worker_timeout / 3, 0.1), now=False)
+        # In a thread of its own: a page that keeps the reactor busy for a while
+        # (a huge page's parse) does not make the worker look dead.
+        self._stopping = threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, name="redis-heartbeat", daemon=True)
+        self._heartbeat.start()
         # Scrapy asks its scheduler again only every 5 s when idle; the queue may fill sooner.
         self._poll = task.LoopingCall(self._wake_engine)
         self._poll.start(self.idle_poll, now=False)
 
     def close(self, reason):
-        for loop in (self._heartbeat, self._poll):
-            if loop.running:
-                loop.stop()
+        self._stopping.set()
+        self._heartbeat.join()
+        if self._poll.running:
+            self._poll.stop()
         # The engine closes once the requests in progress are done: the leases
         # are finished business, unless their pages were lost.
         lost = self.crawler.stats.get_value("articles/storage_lost")
@@ -327,6 +332,10 @@ class RedisScheduler(Scheduler):
         return request
 
     # --- liveness and the end of the run ----------------------------------------
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(max(self.worker_timeout / 3, 0.1)):
+            self.heartbeat()
 
     def heartbeat(self) -> None:
         try:
