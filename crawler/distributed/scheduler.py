@@ -53,6 +53,7 @@ import socket
 import threading
 import time
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.exceptions import RedisError
 from scrapy import signals
@@ -185,6 +186,15 @@ def crawl_name(spider) -> str:
     return f"{spider.name}:{host}" if host else spider.name
 
 
+def printable_redis_url(url: str | None) -> str:
+    """The URL without its password."""
+    parts = urlsplit(url or "")
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url or ""
+
+
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -237,9 +247,14 @@ class RedisScheduler(Scheduler):
 
     @classmethod
     def from_crawler(cls, crawler):
-        scheduler = super().from_crawler(crawler)
-        scheduler.crawler = crawler
         settings = crawler.settings
+        try:
+            scheduler = super().from_crawler(crawler)  # connects and pings
+        except RedisError as error:
+            logger.error("Redis at %s cannot be used (%s): the crawl does not start",
+                         printable_redis_url(settings.get("REDIS_URL")), error)
+            raise
+        scheduler.crawler = crawler
         scheduler.worker_timeout = settings.getfloat("REDIS_WORKER_TIMEOUT", 60.0)
         scheduler.idle_poll = settings.getfloat("REDIS_IDLE_POLL", 0.2)
         scheduler.run_min_interval = settings.getfloat("REDIS_RUN_MIN_INTERVAL", 60.0)
