@@ -26,6 +26,9 @@ CRAWL = f"generic:{HOST}"
 
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory):
+    """A real redis-server (bootstrap --test installs it); SKIP_REDIS=1 skips these tests instead."""
+    if os.environ.get("SKIP_REDIS") == "1":
+        pytest.skip("SKIP_REDIS=1")
     with RedisServer(tmp_path_factory.mktemp("redis")) as server:
         yield server
 
