@@ -14,6 +14,7 @@ from sqlalchemy import delete, event, func, select, text, update
 
 from crawler.stories.assign import StoryAssigner
 from crawler.stories.features import BANDS
+from crawler.stories.listing import format_stories, parse_since, top_stories
 from db.models import Article, StoryBand, StoryRow, StoryTerm
 from db.session import alembic_config, prepare_database
 from db.store import ArticleStore
@@ -71,6 +72,16 @@ def test_the_labelled_set_meets_its_goal(engine, story_set):
         a = {stories[e["url"]] for e in entries if e["event"] == first}
         b = {stories[e["url"]] for e in entries if e["event"] == second}
         assert not a & b, (first, second)
+
+    # What `scrapy stories` lists: most outlets first; --since leaves out the April visit.
+    [top, second] = top_stories(engine, limit=2, with_articles=True)
+    assert (top.outlet_count, top.article_count) == (4, 4) and second.outlet_count == 3
+    assert {a.outlet for a in top.articles} == {"24ae", "aawsat", "khaberain", "thenewkhalij"}
+    recent = top_stories(engine, since=parse_since("2024-11-01"), limit=50)
+    assert top.id not in {story.id for story in recent}
+    assert {story.title for story in recent[:2]} == {
+        "لافروف ووانغ يي يبحثان أوكرانيا وكوريا على هامش قمة العشرين", "أوبك+ تؤجل زيادة الإنتاج حتى أبريل 2025"}
+    assert "4  2024-04-08  2024-04-09  لافروف يبدأ زيارة إلى الصين تستمر يومين" in format_stories([top])
 
 
 def test_one_batch_groups_as_article_by_article(sqlite_url, story_set):

@@ -46,10 +46,11 @@ def parse_since(text: str) -> datetime:
 def top_stories(engine: Engine, since: datetime | None = None, limit: int = 20,
                 with_articles: bool = False) -> list[Story]:
     """Stories by outlets covering them, then articles, then the latest;
-    `since`: stories with an article published then or later."""
+    `since`: stories with an article published then or later. Undated stories
+    come after dated ones of the same coverage, on both databases."""
     s = story_summary.c
     query = sa.select(story_summary).order_by(
-        s.outlet_count.desc(), s.article_count.desc(), s.last_published_at.desc(), s.story_id.desc()
+        s.outlet_count.desc(), s.article_count.desc(), s.last_published_at.desc().nulls_last(), s.story_id.desc()
     ).limit(limit)
     if since is not None:
         query = query.where(s.last_published_at >= since)
