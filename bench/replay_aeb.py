@@ -192,7 +192,7 @@ def run_bare_process(pages: list[dict]) -> Timing:
     return Timing(time.perf_counter() - started, children_cpu() - cpu_before)
 
 
-def run_captures(workdir: Path, count: int, short: int, jobs: int) -> tuple[float, float]:
+def run_captures(workdir: Path, count: int, short: int, jobs: int, overrides: list[str]) -> tuple[float, float]:
     """Seconds of `scrapy replay -j N` on `count` distinct text captures and on
     `short` of them (bench/replay_captures.py writes them), fresh databases."""
     from replay_captures import write_captures
@@ -208,7 +208,8 @@ def run_captures(workdir: Path, count: int, short: int, jobs: int) -> tuple[floa
         db = workdir / f"captures-{time.monotonic_ns()}.db"
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
         started = time.perf_counter()
-        result = subprocess.run([str(SCRAPY), "replay", "-j", str(jobs), str(source), "-s", "PROGRESS_ENABLED=False"],
+        settings = [arg for setting in ["PROGRESS_ENABLED=False", *overrides] for arg in ("-s", setting)]
+        result = subprocess.run([str(SCRAPY), "replay", "-j", str(jobs), str(source), *settings],
                                 cwd=REPO, env=env, capture_output=True, text=True)
         seconds.append(time.perf_counter() - started)
         if result.returncode != 0:
@@ -376,7 +377,7 @@ def main() -> None:
                 record("parallel", parallel)
                 record("bare_process", run_bare_process(pages))
                 if args.captures:
-                    long_run, short_run = run_captures(workdir, args.captures, args.captures // 10, args.jobs)
+                    long_run, short_run = run_captures(workdir, args.captures, args.captures // 10, args.jobs, args.set)
                     record("captures", Timing(long_run, 0.0))
                     record("captures_steady", Timing((long_run - short_run) * args.captures
                                                      / (args.captures - args.captures // 10), 0.0))

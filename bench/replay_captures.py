@@ -20,13 +20,14 @@ Times are wall clock (several processes work at once with -j 2); each step is
 repeated `--rounds` times on fresh databases and the median is printed.
 
 Usage (from the repository root):
-  .venv/bin/python bench/replay_captures.py [--files N] [-j J] [--rounds R] [--with-force]
+  .venv/bin/python bench/replay_captures.py [--files N] [-j J] [--rounds R] [--with-force] [-s NAME=VALUE ...]
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,16 +54,22 @@ def write_captures(folder: Path, count: int) -> None:
         (folder / f"{number:05d}.txt").write_text("\n".join(lines), encoding="utf-8")
 
 
-def replay(db: Path, paths: list[Path], jobs: int, *extra: str) -> tuple[float, str]:
+def children_cpu() -> float:
+    """CPU seconds of the finished child processes and theirs (the replay's workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def replay(db: Path, paths: list[Path], jobs: int, *extra: str) -> tuple[float, float, str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
     command = [str(SCRAPY), "replay", *map(str, paths), "-j", str(jobs), "-s", "PROGRESS_ENABLED=False", *extra]
-    started = time.perf_counter()
+    cpu, started = children_cpu(), time.perf_counter()
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, children_cpu() - cpu
     summary = next((line for line in result.stdout.splitlines() if "files read" in line), "")
     if result.returncode != 0:
         sys.exit(f"scrapy replay failed (exit {result.returncode}):\n{(result.stdout + result.stderr)[-3000:]}")
-    return seconds, summary
+    return seconds, cpu, summary
 
 
 def main() -> None:
@@ -71,6 +78,8 @@ def main() -> None:
     parser.add_argument("--short", type=int, default=100, help="files of the short run subtracted (default 100)")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="scrapy replay -j (default: cores)")
     parser.add_argument("--rounds", type=int, default=3, help="repeat each step R times, median (default 3)")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy setting for every replay (repeatable)")
     parser.add_argument("--with-force", action="store_true", help="also time a second replay with --force")
     args = parser.parse_args()
 
@@ -83,26 +92,35 @@ def main() -> None:
         for path in sorted(folder.iterdir())[:args.short]:
             (short / path.name).write_bytes(path.read_bytes())
         print(f"{args.files} text captures from {len(SOURCES)} sources, scrapy replay -j {args.jobs}, "
-              f"median of {args.rounds} round(s), wall clock")
+              f"median of {args.rounds} round(s), wall clock" + "".join(f", -s {setting}" for setting in args.set))
         times: dict[str, list[float]] = {}
+        cpu: dict[str, list[float]] = {}
         summaries: dict[str, str] = {}
+        settings = [arg for setting in args.set for arg in ("-s", setting)]
         for round_number in range(args.rounds):
             db = work / f"round{round_number}.db"
             for name, paths, extra in (("first", [folder], ()), ("second", [folder], ()),
                                        *((("force", [folder], ("--force",)),) if args.with_force else ())):
-                seconds, summaries[name] = replay(db, paths, args.jobs, *extra)
+                seconds, used, summaries[name] = replay(db, paths, args.jobs, *extra, *settings)
                 times.setdefault(name, []).append(seconds)
-            seconds, _ = replay(work / f"short{round_number}.db", [short], args.jobs)
+                cpu.setdefault(name, []).append(used)
+            seconds, used, _ = replay(work / f"short{round_number}.db", [short], args.jobs, *settings)
             times.setdefault("short", []).append(seconds)
-    median = {name: statistics.median(values) for name, values in times.items()}
-    steady = (args.files - args.short) / (median["first"] - median["short"])
-    print(f"first replay:   {median['first']:6.2f} s  {args.files / median['first']:7.0f} captures/s whole command, "
-          f"{steady:7.0f} captures/s steady  [{summaries['first']}]")
-    print(f"second replay:  {median['second']:6.2f} s  [{summaries['second']}]")
-    if args.with_force:
-        print(f"second, --force:{median['force']:6.2f} s  [{summaries['force']}]")
-    print(f"first / second: {median['first'] / median['second']:.1f}x  (goal >= 20)")
-    print("rounds (s): " + "  ".join(f"{name} " + ",".join(f"{t:.2f}" for t in values) for name, values in times.items()))
+            cpu.setdefault("short", []).append(used)
+    wall = {name: statistics.median(values) for name, values in times.items()}
+    used = {name: statistics.median(values) for name, values in cpu.items()}
+    steady = (args.files - args.short) / (wall["first"] - wall["short"])
+    print(f"{'':<17}{'wall s':>8}{'CPU s':>8}  (CPU: the command and its workers)")
+    for name, label in (("first", "first replay"), ("second", "second replay"), ("force", "second, --force"),
+                        ("short", f"first {args.short} files")):
+        if name in wall:
+            print(f"{label:<17}{wall[name]:8.2f}{used[name]:8.2f}  [{summaries.get(name, '')}]")
+    print(f"captures/s, first replay: {args.files / wall['first']:.0f} whole command, {steady:.0f} steady "
+          f"(wall; goal >= 1000 on 2 cores), {args.files / used['first']:.0f} per CPU second")
+    print(f"first / second: wall {wall['first'] / wall['second']:.1f}x, CPU {used['first'] / used['second']:.1f}x"
+          "  (goal >= 20)")
+    print("rounds, wall (s): " + "  ".join(f"{name} " + ",".join(f"{t:.2f}" for t in values)
+                                          for name, values in times.items()))
 
 
 if __name__ == "__main__":

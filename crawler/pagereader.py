@@ -188,21 +188,34 @@ class PageReader:
     settings, these stats and signals (nothing else runs outside the engine)."""
 
     def __init__(self, settings, version: str | None = None):
-        from scrapy.exceptions import NotConfigured
-        from scrapy.signalmanager import SignalManager
-
-        from crawler.middlewares.dropped import SizeLimitedCompressionMiddleware
-        from pipelines.base import NormalizationPipeline
-
+        self.settings = settings
         self.stats = StatsDelta()
-        crawler = SimpleNamespace(settings=settings, stats=self.stats, signals=SignalManager())
         self.max_bytes = settings.getint("DOWNLOAD_MAXSIZE")
         self.version = version or parser_version(settings)
-        self.normalization = NormalizationPipeline.from_crawler(crawler)
-        try:
-            self.decompression = SizeLimitedCompressionMiddleware.from_crawler(crawler)
-        except NotConfigured:
-            self.decompression = None
+        self._normalization = None
+        self._decompression = None
+
+    def _components(self):
+        """The normalizer chain and the decompression middleware, built for the
+        first page to parse (a replay of unchanged pages needs neither)."""
+        if self._normalization is None:
+            from scrapy.exceptions import NotConfigured
+            from scrapy.signalmanager import SignalManager
+
+            from crawler.middlewares.dropped import SizeLimitedCompressionMiddleware
+            from pipelines.base import NormalizationPipeline
+
+            crawler = SimpleNamespace(settings=self.settings, stats=self.stats, signals=SignalManager())
+            self._normalization = NormalizationPipeline.from_crawler(crawler)
+            try:
+                self._decompression = SizeLimitedCompressionMiddleware.from_crawler(crawler)
+            except NotConfigured:
+                self._decompression = False
+        return self._normalization, self._decompression
+
+    @property
+    def normalization(self):
+        return self._components()[0]
 
     def read(self, page: Page) -> Outcome:
         entry = self._read(page)
@@ -266,8 +279,9 @@ class PageReader:
             archived = response.body
             if seen := self._seen(page, archived):
                 return seen
-            if self.decompression is not None:
-                response = self.decompression.process_response(request, response)
+            decompression = self._components()[1]
+            if decompression:
+                response = decompression.process_response(request, response)
         except (UnreadableInput, DroppedRequest) as exc:
             return reject(page.target_uri, exc.reason, exc.detail, exc.raw, ref)
         except OSError as error:
