@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from scrapy import Request, Spider
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, text
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.distributed.scheduler import RedisScheduler
 from tests.distributed_runner import RedisServer, start_worker
 from tests.sites.generated import HOST, write_news_site
 from tests.sites.server import FixtureServer
@@ -166,3 +170,36 @@ def test_stopped_and_killed_workers_leave_their_requests_to_the_others(site, red
     stopped_paths = [path for worker, path in article_fetches(site) if worker == "stopped"]
     assert len(stopped_paths) >= 30 and not set(stopped_paths) & refetched
     assert_redis_clean(client)
+
+
+def test_requests_made_while_redis_refuses_writes_are_kept_and_queued_after(redis_server):
+    """Redis out of memory (maxmemory 1 byte: every write refused) stands for an outage:
+    the scheduler keeps the requests, takes none, does not let the worker finish, and
+    queues them once Redis takes writes again."""
+    redis_url = redis_server.url(3)
+    client = redis.Redis.from_url(redis_url)
+    crawler = get_crawler(Spider, {"REDIS_URL": redis_url, "REDIS_WORKER_TIMEOUT": 5,
+                                   "DUPEFILTER_CLASS": "crawler.distributed.scheduler.SharedDupeFilter"})
+    spider = Spider.from_crawler(crawler, name="outage")
+    scheduler = RedisScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    try:
+        assert scheduler.enqueue_request(Request("https://news.example/news/1"))
+        client.config_set("maxmemory", 1)
+        try:
+            assert scheduler.enqueue_request(Request("https://news.example/news/2"))
+            assert scheduler.next_request() is None  # nothing taken while the request waits here
+            assert scheduler.has_pending_requests()
+            with pytest.raises(DontCloseSpider):
+                scheduler.spider_idle()
+            assert crawler.stats.get_value("distributed/redis_errors") >= 2
+        finally:
+            client.config_set("maxmemory", 0)
+        taken = [scheduler.next_request() for _ in range(3)]
+        assert sorted(r.url for r in taken if r) == ["https://news.example/news/1", "https://news.example/news/2"]
+        assert taken[2] is None
+        assert not scheduler.enqueue_request(Request("https://news.example/news/2"))  # seen in this run
+        assert client.zcard("outage:leases:" + scheduler.worker) == 2
+    finally:
+        scheduler.close("finished")
+    assert not client.keys("outage:leases:*") and client.hlen("outage:workers") == 0

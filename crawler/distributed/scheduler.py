@@ -51,6 +51,7 @@ import logging
 import os
 import socket
 import threading
+from collections import deque
 import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
@@ -259,6 +260,9 @@ class RedisScheduler(Scheduler):
         scheduler.idle_poll = settings.getfloat("REDIS_IDLE_POLL", 0.2)
         scheduler.run_min_interval = settings.getfloat("REDIS_RUN_MIN_INTERVAL", 60.0)
         scheduler.worker = new_worker_id()
+        # Requests made while Redis did not answer, oldest first.
+        scheduler._unsent = deque()
+        scheduler._outage_since = None
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 
@@ -299,15 +303,27 @@ class RedisScheduler(Scheduler):
         self._stopping = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, name="redis-heartbeat", daemon=True)
         self._heartbeat.start()
-        # Scrapy asks its scheduler again only every 5 s when idle; the queue may fill sooner.
-        self._poll = task.LoopingCall(self._wake_engine)
-        self._poll.start(self.idle_poll, now=False)
+        self._poll = None  # started when the worker first waits (spider_idle)
 
     def close(self, reason):
         self._stopping.set()
         self._heartbeat.join()
-        if self._poll.running:
+        if self._poll is not None and self._poll.running:
             self._poll.stop()
+        try:
+            self._close_in_redis()
+        except RedisError as error:
+            # The leases stay; once this worker's heartbeat has expired, another
+            # worker (or the next run) puts them back in the queue.
+            logger.error("Redis does not answer (%s): worker %s leaves its requests to the others", error,
+                         self.worker)
+        if self._unsent:
+            logger.error("%d requests could not be put in the Redis queue: they are lost for this run",
+                         len(self._unsent))
+            self.stats.inc_value("distributed/requests_lost", len(self._unsent))
+
+    def _close_in_redis(self) -> None:
+        self._send_unsent()
         # The engine closes once the requests in progress are done: the leases
         # are finished business, unless their pages were lost.
         lost = self.crawler.stats.get_value("articles/storage_lost")
@@ -329,6 +345,18 @@ class RedisScheduler(Scheduler):
     # --- requests --------------------------------------------------------------
 
     def enqueue_request(self, request):
+        if self._unsent and not self._send_unsent():
+            self._unsent.append(request)
+            return True
+        try:
+            return self._push(request)
+        except RedisError as error:
+            # Kept here and sent once Redis answers again (nothing is taken meanwhile).
+            self._redis_failed(error)
+            self._unsent.append(request)
+            return True
+
+    def _push(self, request) -> bool:
         data = self.queue._encode_request(request)
         score = -request.priority
         if request.dont_filter:
@@ -340,11 +368,46 @@ class RedisScheduler(Scheduler):
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
+    def _send_unsent(self) -> bool:
+        """Queue the requests kept during a Redis outage; False while it lasts."""
+        while self._unsent:
+            try:
+                self._push(self._unsent[0])
+            except RedisError as error:
+                self._redis_failed(error)
+                return False
+            self._unsent.popleft()
+        if self._outage_since is not None:
+            logger.warning("Redis answers again after %.0f s", time.monotonic() - self._outage_since)
+            self._outage_since = None
+        return True
+
     def next_request(self):
-        request = self.queue.pop()
+        if self._unsent and not self._send_unsent():
+            return None
+        try:
+            request = self.queue.pop()
+        except RedisError as error:
+            self._redis_failed(error)
+            return None
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def has_pending_requests(self) -> bool:
+        if self._unsent:
+            return True
+        try:
+            return len(self.queue) > 0
+        except RedisError as error:
+            self._redis_failed(error)
+            return True  # unknown: wait rather than finish
+
+    def _redis_failed(self, error: Exception) -> None:
+        self.stats.inc_value("distributed/redis_errors")
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+            logger.warning("Redis does not answer (%s): requests are kept in this worker until it does", error)
 
     # --- liveness and the end of the run ----------------------------------------
 
@@ -374,24 +437,34 @@ class RedisScheduler(Scheduler):
     def spider_idle(self) -> None:
         """Nothing left in this worker: its pages are stored (or queued for the
         database); exit only when the whole run is done."""
-        if not self.crawler.stats.get_value("articles/queued"):
-            self.server.delete(self.leases_key)
-        while True:
-            verdict = self._idle(keys=[self.queue_key, self.workers_key, self.run_key],
-                                 args=[self.alive_prefix, self.leases_prefix, self.worker, _now()])
-            if isinstance(verdict, bytes):
-                verdict = verdict.decode()
-            if verdict != "sweep":
-                break
-            self.sweep()
+        try:
+            if self._unsent and not self._send_unsent():
+                raise DontCloseSpider
+            if not self.crawler.stats.get_value("articles/queued"):
+                self.server.delete(self.leases_key)
+            while True:
+                verdict = self._idle(keys=[self.queue_key, self.workers_key, self.run_key],
+                                     args=[self.alive_prefix, self.leases_prefix, self.worker, _now()])
+                if isinstance(verdict, bytes):
+                    verdict = verdict.decode()
+                if verdict != "sweep":
+                    break
+                self.sweep()
+        except RedisError as error:
+            self._redis_failed(error)
+            raise DontCloseSpider
         if verdict == "done":
             logger.info("Run of %s finished: the queue is empty and every worker is idle", crawl_name(self.spider))
             return
+        if self._poll is None:
+            # Scrapy asks its scheduler again only every 5 s when idle; the queue may fill sooner.
+            self._poll = task.LoopingCall(self._wake_engine)
+            self._poll.start(self.idle_poll, now=False)
         raise DontCloseSpider
 
     def _wake_engine(self) -> None:
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None) if engine is not None else None
+        # Scrapy has no public call for it: its heartbeat makes the same one every 5 s.
+        slot = getattr(self.crawler.engine, "_slot", None)
         if slot is not None:
             slot.nextcall.schedule()
 
