@@ -15,11 +15,10 @@ Runs. The first worker of a run (none running, or the last one finished at
 least REDIS_RUN_MIN_INTERVAL seconds ago) starts it: the duplicate filter of
 the previous run is emptied. A worker that starts sooner after the end (a
 late one of the same schedule) joins the finished run, finds nothing to do
-and exits. Every worker
-then runs its spider's `start()` (Scrapy 2.13+; scrapy-redis's own spiders
-read start URLs from a Redis list instead): the entry points it yields go
-through the shared duplicate filter, so robots.txt, feeds and sitemaps are
-requested once per run, however many workers start. A worker that joins a
+and exits. Every worker then runs its spider's `start()` (Scrapy 2.13+;
+scrapy-redis's own spiders read start URLs from a Redis list instead): the
+entry points it yields go through the shared duplicate filter, so robots.txt,
+feeds and sitemaps are requested once per run, however many workers start. A worker that joins a
 run under way, or restarts after a pause, resumes the shared queue.
 
 Leases. A request popped from the queue is moved, in one step, into the
@@ -38,6 +37,10 @@ every REDIS_IDLE_POLL seconds) while the queue is empty but other workers are
 busy: their pages may lead to more requests. When the queue is empty, every
 live worker is idle and no dead worker holds leases, the run is finished and
 the idle workers exit (close reason `finished`).
+
+Outages. While Redis does not answer, the worker keeps the requests it makes
+(and sends them first when it answers again), takes none, and waits rather
+than finish; the heartbeat runs in a thread of its own.
 
 Enqueueing checks the duplicate filter and adds to the queue in one Redis
 script, and so does popping with leasing: a worker killed between two steps
