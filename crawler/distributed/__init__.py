@@ -5,7 +5,7 @@ generic spider, any spider of the project) started the same way on several
 machines splits the crawl: the request queue and the duplicate filter live in
 Redis (scrapy-redis), the articles go to the shared database. Without
 `REDIS_URL` nothing changes (the `DistributedCrawl` add-on stays off and the
-project's JOBDIR scheduler runs).
+project's JOBDIR scheduler runs); replays ignore it.
 
 - `scheduler.py`: `RedisScheduler`, scrapy-redis's scheduler adapted to
   Scrapy's `async def start()` and to workers that come and go: runs, leases
@@ -19,6 +19,8 @@ import logging
 
 from scrapy.exceptions import NotConfigured
 
+from crawler.spiders.base import NewsSpider
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,7 +32,8 @@ class DistributedCrawl:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.get("REDIS_URL"):
+        # Live crawls only: a replay reads this machine's files.
+        if not crawler.settings.get("REDIS_URL") or not issubclass(crawler.spidercls, NewsSpider):
             raise NotConfigured
         return cls()
 
