@@ -24,9 +24,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from crawler.commands.search import write_csv
 from crawler.items import ArticleItem
 from crawler.search import search
-from crawler.search.index import field_texts, reindex_all
+from crawler.search.index import field_texts, index_row, reindex_all
 from crawler.search.snippets import WORD
-from crawler.search.terms import terms
+from crawler.search.terms import index_text, terms
 from db.models import Article, OutletRow
 from db.session import alembic_config, make_engine, prepare_database
 from db.store import ArticleStore
@@ -305,3 +305,12 @@ def test_scrapy_search_command(articles, tmp_path):
     assert none.returncode == 1 and none.stdout == "" and "no article matches" in none.stderr
     unusable = scrapy_search(f"sqlite:///{tmp_path}/missing/dir/news.db", "الصين")
     assert unusable.returncode == 2 and unusable.stderr.startswith("error: cannot use the database")
+
+
+def test_index_rows_reuse_the_stored_search_form(articles):
+    """The body's terms cut from `search_text` are those of the body itself (and without it)."""
+    for row in articles["rows"].values():
+        expected = {field: index_text(value) for field, value in field_texts(row).items()}
+        for variant in (row, {**row, "search_text": None}, {**row, "search_text": "stale text"}):
+            indexed = index_row(variant)
+            assert {field: indexed[field] for field in expected} == expected

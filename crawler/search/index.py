@@ -16,7 +16,8 @@ from typing import Iterable, Mapping
 from sqlalchemy import bindparam, text
 
 from crawler.search.sql import FIELDS, TSV_WEIGHTS
-from crawler.search.terms import index_text
+from crawler.search.terms import folded_terms, index_text
+from pipelines.arabic import fold_for_search
 from db.models import CAPTION_SEPARATOR, LIST_SEPARATOR
 from db.types import UTCDateTime
 
@@ -45,10 +46,30 @@ def field_texts(article: Mapping) -> dict[str, str]:
 
 def index_row(article: Mapping) -> dict:
     """The parameters that index one article: its id and each field's terms."""
-    return {
-        "id": article["id"], "outlet": article.get("outlet"), "published_at": article.get("published_at"),
-        **{field: index_text(value) for field, value in field_texts(article).items()},
-    }
+    texts = field_texts(article)
+    row = {"id": article["id"], "outlet": article.get("outlet"), "published_at": article.get("published_at"),
+           "title": index_text(texts["title"]), "subtitle": index_text(texts["subtitle"]),
+           "tags": index_text(texts["tags"])}
+    body = " ".join(terms for terms in (" ".join(folded_terms(_folded_body(article))),
+                                        index_text(article.get("captions"))) if terms)
+    return {**row, "body": body}
+
+
+def _folded_body(article: Mapping) -> str:
+    """The body in search form, cut from `search_text` (title, subtitle and body
+    folded, SearchFormNormalizer) when it holds them: folding the body again
+    would cost as much as the rest of the indexing."""
+    body, search_text = article.get("body"), article.get("search_text")
+    if not body:
+        return ""
+    if search_text:
+        head = " ".join(f for f in (fold_for_search(article.get("title")), fold_for_search(article.get("subtitle")))
+                        if f)
+        if not head:
+            return search_text
+        if search_text.startswith(head + " "):
+            return search_text[len(head) + 1:]
+    return fold_for_search(body)
 
 
 def write_index(connection, rows: Iterable[dict]) -> None:
@@ -70,7 +91,7 @@ def index_articles(connection, articles: Iterable[Mapping]) -> None:
 
 def reindex_all(connection) -> int:
     """Index every article, BATCH at a time, by id; the number indexed."""
-    columns = "id, outlet, published_at, title, subtitle, tags, body, captions"
+    columns = "id, outlet, published_at, title, subtitle, tags, body, captions, search_text"
     query = text(f"SELECT {columns} FROM articles WHERE id > :after ORDER BY id LIMIT {BATCH}").columns(
         published_at=UTCDateTime)
     after, count = 0, 0
