@@ -111,7 +111,7 @@ def search(url_or_engine: str | Engine, query: str, *, outlet: str | None = None
            limit: int = DEFAULT_LIMIT) -> list[dict]:
     """The articles matching `query` (words, "phrases", -exclusions), best
     first: dicts of id, url, outlet, published_at, title, snippet, score.
-    `since` and `until` are days (or times) of publication, both included;
+    `since` and `until` are days of publication (both included) or times;
     with either, articles without a publication date are left out."""
     parsed = parse_query(query)
     if not parsed or limit <= 0:

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pipelines.arabic import fold_for_search
 
 CONJUNCTION = "و"
-# Longest first, so `وال` is not read as `و` + `ال`... once `و` is off, `ال` first is the same.
+# The first that leaves two letters goes (no word starts with two of them).
 DEFINITE_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
 SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 # Letters a stem keeps at least.
