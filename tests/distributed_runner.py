@@ -19,17 +19,12 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.conftest import free_port
 from tests.replay_runner import REPO, SCRAPY
 from tests.sites.generated import HOST, SINCE
 from tests.sites.server import FixtureServer
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:
