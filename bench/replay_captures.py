@@ -14,7 +14,9 @@ article. Then, into a fresh SQLite file, in one run:
    unchanged and skipped without extraction; the ratio of the two times is
    the figure (goal: at least 20);
 3. `--force` (optional, `--with-force`): the second replay extracting every
-   page again, as before the skip existed.
+   page again, as before the skip existed;
+4. a replay of an empty folder on the same database: the fixed cost of a
+   run (start-up), subtracted for the ratio of the per-file costs.
 
 Times are wall clock (several processes work at once with -j 2); each step is
 repeated `--rounds` times on fresh databases and the median is printed.
@@ -85,9 +87,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="captures-bench-") as tmp:
         work = Path(tmp)
-        folder, short = work / "captures", work / "short"
+        folder, short, empty = work / "captures", work / "short", work / "empty"
         folder.mkdir()
         short.mkdir()
+        empty.mkdir()
         write_captures(folder, args.files)
         for path in sorted(folder.iterdir())[:args.short]:
             (short / path.name).write_bytes(path.read_bytes())
@@ -107,18 +110,25 @@ def main() -> None:
             seconds, used, _ = replay(work / f"short{round_number}.db", [short], args.jobs, *settings)
             times.setdefault("short", []).append(seconds)
             cpu.setdefault("short", []).append(used)
+            # The fixed cost of a run: start-up and an empty folder (its database current).
+            seconds, used, _ = replay(db, [empty], args.jobs, *settings)
+            times.setdefault("empty", []).append(seconds)
+            cpu.setdefault("empty", []).append(used)
     wall = {name: statistics.median(values) for name, values in times.items()}
     used = {name: statistics.median(values) for name, values in cpu.items()}
     steady = (args.files - args.short) / (wall["first"] - wall["short"])
     print(f"{'':<17}{'wall s':>8}{'CPU s':>8}  (CPU: the command and its workers)")
     for name, label in (("first", "first replay"), ("second", "second replay"), ("force", "second, --force"),
-                        ("short", f"first {args.short} files")):
+                        ("short", f"first {args.short} files"), ("empty", "empty folder")):
         if name in wall:
             print(f"{label:<17}{wall[name]:8.2f}{used[name]:8.2f}  [{summaries.get(name, '')}]")
     print(f"captures/s, first replay: {args.files / wall['first']:.0f} whole command, {steady:.0f} steady "
           f"(wall; goal >= 1000 on 2 cores), {args.files / used['first']:.0f} per CPU second")
     print(f"first / second: wall {wall['first'] / wall['second']:.1f}x, CPU {used['first'] / used['second']:.1f}x"
           "  (goal >= 20)")
+    print(f"  without the fixed cost (an empty folder's run): wall "
+          f"{(wall['first'] - wall['empty']) / (wall['second'] - wall['empty']):.1f}x, CPU "
+          f"{(used['first'] - used['empty']) / (used['second'] - used['empty']):.1f}x")
     print("rounds, wall (s): " + "  ".join(f"{name} " + ",".join(f"{t:.2f}" for t in values)
                                           for name, values in times.items()))
 

@@ -337,6 +337,11 @@ def _start_worker(settings, version: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _reader = PageReader(settings, version)
+    # Everything a page may need, imported now: a worker starts while the
+    # command's own process is still opening the database and its engine.
+    _reader._components()
+    import crawler.extraction.captures  # noqa: F401
+    import crawler.extraction.html  # noqa: F401
 
 
 def _read_batch(batch: list[Page | Outcome]) -> list[Outcome]:
@@ -365,8 +370,9 @@ class ReaderPool:
             max_workers=workers, mp_context=multiprocessing.get_context("fork"),
             initializer=_start_worker, initargs=(settings, self.version),
         )
-        # The first submission forks every worker at once.
-        self.executor.submit(os.getpid).result()
+        # The first submission forks every worker at once (and returns: the
+        # workers import what they need while the engine starts here).
+        self.executor.submit(os.getpid)
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

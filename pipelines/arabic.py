@@ -168,6 +168,8 @@ _TATWEEL_RUN = re.compile("\u0640{2,}")
 # Compatibility forms folded for display: Arabic presentation forms (ﻻ, ﺍ) and
 # fullwidth characters. Full NFKC would also rewrite `…`, `²`, `½`.
 _PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufefe\uff00-\uffef]+")
+# What any of the substitutions below would change: without it they change nothing.
+_DISPLAY_FIXES = re.compile(f"[\ufb50-\ufdff\ufe70-\ufefe\uff00-\uffef{_INVISIBLES}\u0640]")
 
 # Persian/Urdu keyboards type `ی` and `ک` for the Arabic letters. A line is
 # Arabic when its Arabic-only letters outnumber its Persian/Urdu-only ones, or,
@@ -201,8 +203,10 @@ def normalize_text(text: str | None, *, arabic_context: bool = False) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", repair_mojibake(text))
-    text = _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    text = _TATWEEL_RUN.sub("\u0640", _KASHIDA.sub("", _INVISIBLE_RE.sub("", text)))
+    # One scan of a clean text (most are) instead of the four substitutions.
+    if _DISPLAY_FIXES.search(text):
+        text = _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+        text = _TATWEEL_RUN.sub("\u0640", _KASHIDA.sub("", _INVISIBLE_RE.sub("", text)))
     lines = (_arabize_line(" ".join(line.split()), arabic_context) for line in text.splitlines())
     return "\n".join(lines).strip()
 
