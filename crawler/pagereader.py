@@ -57,12 +57,12 @@ class SeenInput:
 
 @dataclass(frozen=True)
 class SavedFile:
-    """A saved page file (a text capture or HTML) to read."""
+    """A saved page file (a text capture or HTML) to read. (A file known
+    unchanged is not read: the spider finds it, see `seen_again`.)"""
 
     path: Path
     kind: str
     size: int = 0
-    known: KnownInput | None = None
 
     @property
     def input_ref(self) -> str:
@@ -99,6 +99,16 @@ Page = SavedFile | ArchivedPage
 def raw_hash(data: bytes) -> str:
     """What identifies a page's bytes as read: SHA-256, hex."""
     return hashlib.sha256(data).hexdigest()
+
+
+def seen_again(page: SavedFile, known: KnownInput) -> SeenInput | None:
+    """The file's article, if the file holds the bytes `known` was read from
+    (None also when it cannot be read: the reader reports that)."""
+    try:
+        data = page.path.read_bytes()
+    except OSError:
+        return None
+    return SeenInput(page.input_ref, known.article_id, known.outlet) if raw_hash(data) == known.raw_hash else None
 
 
 # What a stored row depends on besides the page's bytes: the settings that
@@ -223,9 +233,10 @@ class PageReader:
             entry = self.normalization.process_item(entry)
         return Outcome(entry, self.stats.take())
 
-    def _seen(self, page: Page, data: bytes) -> SeenInput | None:
-        """The page's article, if the page is known with these very bytes."""
-        if page.known is not None and page.known.raw_hash == raw_hash(data):
+    @staticmethod
+    def _seen(page: ArchivedPage, archived: bytes) -> SeenInput | None:
+        """The record's article, if the record is known with these very bytes."""
+        if page.known is not None and page.known.raw_hash == raw_hash(archived):
             return SeenInput(page.input_ref, page.known.article_id, page.known.outlet)
         return None
 
@@ -244,8 +255,6 @@ class PageReader:
             data = page.path.read_bytes()
         except OSError as error:
             return reject(url, "read_error", f"{page.path}: {error.strerror}")
-        if seen := self._seen(page, data):
-            return seen
         try:
             item = read_saved_page(data, url, page.kind, articles_only=True, max_bytes=self.max_bytes)
         except NotAnArticle as exc:

@@ -28,14 +28,15 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from crawler.inputs import GZIP_MAGIC, RAW_PREFIX_BYTES, TOO_LARGE, UnreadableInput, inflated_prefix
 from crawler.outlets import by_url
 from crawler.pagereader import (
-    ArchivedPage, KnownInput, Outcome, PageReader, ReaderPool, SavedFile, SeenInput, add_stats, read_pages, reject,
+    PAGES_READ, ArchivedPage, KnownInput, Outcome, PageReader, ReaderPool, SavedFile, SeenInput, add_stats, read_pages,
+    reject, seen_again,
 )
 from crawler.pages import WARC, kind_of
+from crawler.warc import WarcResponseRecord, record_prefix, record_ref, scan_warc
 from db.session import cause, database_url, make_engine
 from db.store import ArticleStore
 from pipelines.base import NormalizationPipeline
 from pipelines.store import stats_outlet
-from crawler.warc import WarcResponseRecord, record_prefix, record_ref, scan_warc
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ class ReplaySpider(scrapy.Spider):
         super().update_settings(settings)
         # The normalizers run where the page is read (crawler.pagereader), in
         # a worker process with -j N: not a second time as a pipeline.
-        pipelines = {**settings.getdict("ITEM_PIPELINES"), NormalizationPipeline.__module__ + ".NormalizationPipeline": None}
+        pipelines = {**settings.getdict("ITEM_PIPELINES"), f"{NormalizationPipeline.__module__}.NormalizationPipeline": None}
         settings.set("ITEM_PIPELINES", pipelines,
                      priority=max(settings.getpriority("ITEM_PIPELINES") or 0, SETTINGS_PRIORITIES["spider"]))
 
@@ -183,10 +184,10 @@ class ReplaySpider(scrapy.Spider):
             if isinstance(outcome.entry, SeenInput):
                 self.sightings.append(outcome.entry)
                 if len(self.sightings) >= SIGHTINGS_BATCH:
-                    await asyncio.to_thread(self._record_sightings)
+                    await self._record_sightings()
             elif outcome.entry is not None:
                 yield outcome.entry
-        await asyncio.to_thread(self._record_sightings)
+        await self._record_sightings()
 
     def _with_known(self, pages, version: str):
         """The pages with what the database knows of them (a replay of the
@@ -202,7 +203,17 @@ class ReplaySpider(scrapy.Spider):
                 found = {}
             for unit in batch:
                 entry = None if isinstance(unit, Outcome) else found.get(unit.input_ref)
-                yield unit if entry is None else dataclasses.replace(unit, known=KnownInput(*entry))
+                if entry is None:
+                    yield unit
+                    continue
+                known = KnownInput(*entry)
+                if isinstance(unit, ArchivedPage):  # the reader reads the record, then compares
+                    yield dataclasses.replace(unit, known=known)
+                elif (seen := seen_again(unit, known)) is not None:
+                    # A file is hashed here: cheaper than handing it to a worker.
+                    yield Outcome(seen, {PAGES_READ: 1})
+                else:
+                    yield unit  # changed: parsed
 
         for unit in pages:
             batch.append(unit)
@@ -211,10 +222,11 @@ class ReplaySpider(scrapy.Spider):
                 batch = []
         yield from known(batch)
 
-    def _record_sightings(self) -> None:
+    async def _record_sightings(self) -> None:
         """Count the pages read again unchanged and move their `last_seen_at`
-        (one UPDATE per table for the batch). They are stored already: a
-        database that refuses the UPDATE costs the new sighting time only."""
+        (one UPDATE per table for the batch, in a thread). They are stored
+        already: a database that refuses the UPDATE costs the new sighting
+        time only."""
         seen, self.sightings = self.sightings, []
         if not seen:
             return
@@ -224,7 +236,8 @@ class ReplaySpider(scrapy.Spider):
             stats.inc_value("articles/unchanged")
         stats.inc_value("replay/skipped_unchanged", len(seen))
         try:
-            self.store.record_sightings([entry.article_id for entry in seen], [entry.input_ref for entry in seen])
+            await asyncio.to_thread(self.store.record_sightings, [entry.article_id for entry in seen],
+                                    [entry.input_ref for entry in seen])
         except Exception as error:
             logger.error("Could not record that %d unchanged pages were seen again: %s", len(seen), cause(error))
             stats.inc_value("replay/sightings_not_recorded", len(seen))

@@ -18,6 +18,7 @@ from warcio.warcwriter import WARCWriter
 from tests.replay_runner import REPO, SCRAPY, run_replay
 from tests.sites.server import Site
 from tests.test_replay import SEEDS, make_bad_inputs, sqlite_rows
+from tests.test_replay_skip import last_run_stats
 
 SITES = REPO / "tests" / "sites"
 FIXTURES = REPO / "tests" / "fixtures"
@@ -88,6 +89,11 @@ def test_parallel_replay_stores_what_one_process_stores(tmp_path):
     # Every page of the archive (half of them gzip-encoded as served) was read and stored.
     inputs = [r["input_ref"] for r in sqlite_rows(db2, "replay_inputs")]
     assert sum("site.warc.gz#offset=" in ref for ref in inputs) == write_archive(tmp_path / "x.warc.gz")
+    # Again: every stored file and record is skipped (the records by the workers), the rest read.
+    again = run_replay(f"sqlite:///{db2}", folder, extra=("-j", "2"))
+    assert last_run_stats(db2)["replay/skipped_unchanged"] == len(inputs)
+    total = next(line.split() for line in again.stdout.splitlines() if line.startswith("total"))
+    assert total[1:3] == ["0", "0"], again.stdout
 
 
 def test_two_replays_storing_one_text_at_once_give_one_row(tmp_path):

@@ -1,9 +1,11 @@
 """`scrapy replay [PATH ...]`: store saved pages offline through the crawl's own
-engine, pipelines and stats, then print a per-outlet summary."""
+pipelines and stats (pages read by worker processes with -j N), then print a
+per-outlet summary."""
 from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -11,6 +13,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler.commands import CRAWL_COMMAND_SETTINGS, DATABASE_UNUSABLE, database_ready, database_unusable
 from crawler.pagereader import ReaderPool, default_workers
+from crawler.pages import WARC, kind_of
 from crawler.replay import ReplaySpider
 from crawler.summary import STORED, format_summary, storage_failed, storage_lines, totals
 from db.session import project_root
@@ -31,8 +34,10 @@ class Command(ScrapyCommand):
 
     def long_desc(self) -> str:
         return (
-            "Replay saved pages offline through the same engine, middlewares, item "
-            "pipelines and stats as a live crawl. PATH is a file or a folder (read "
+            "Replay saved pages offline: read from disk (in N worker processes with -j N, "
+            "default one per core), through the parsers, normalizers, item pipelines and stats "
+            "of a live crawl; pages stored before from the same bytes by the same parser "
+            "version are skipped as unchanged (--force reads them). PATH is a file or a folder (read "
             "recursively) of .txt text captures, .html/.htm/.html.gz pages and .warc/.warc.gz "
             "archives of crawls (each HTML 200 response of an article URL counts as a page; "
             "other records are skipped); default: seeds/. The database is DATABASE_URL "
@@ -70,6 +75,8 @@ class Command(ScrapyCommand):
             return
         started = datetime.now(timezone.utc)
         jobs = opts.jobs or default_workers()
+        if args and all(Path(arg).is_file() and kind_of(arg) != WARC for arg in args):
+            jobs = min(jobs, len(args))  # no more workers than pages (a worker costs its start)
         # Forked now, before the engine starts a thread; one writer stays here.
         pool = ReaderPool(self.settings, jobs) if jobs > 1 else None
         try:
