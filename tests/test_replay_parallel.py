@@ -3,6 +3,7 @@ give the same rows, rejections, summary and exit status as `-j 1`; the same
 text stored at once by two workers, or by two replays, is one row."""
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import os
@@ -12,9 +13,13 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+from scrapy.settings import Settings
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from crawler.items import ArticleItem
+from crawler.pagereader import ReaderPool, SavedFile, read_pages
+from crawler.pages import CAPTURE
 from tests.replay_runner import REPO, SCRAPY, run_replay
 from tests.sites.server import Site
 from tests.test_replay import SEEDS, make_bad_inputs, sqlite_rows
@@ -121,3 +126,24 @@ def test_two_replays_storing_one_text_at_once_give_one_row(tmp_path):
     assert all(len(urls) == 1 for urls in by_text.values()), by_text
     counts = [re.search(r"(\d+) files read, (\d+) stored", out).groups() for out, _ in outputs]
     assert counts == [("5", "5"), ("5", "5")]
+
+
+def test_the_pages_of_a_worker_that_died_are_read_by_the_command(caplog):
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    pool = ReaderPool(settings, 2)
+    pages = [SavedFile(path, CAPTURE, path.stat().st_size) for path in sorted(SEEDS.glob("*.txt"))]
+
+    async def read_all():
+        return [outcome async for outcome in read_pages(iter(pages), None, pool)]
+
+    try:
+        for process in list(pool.executor._processes.values()):
+            process.kill()
+            process.join()
+        outcomes = asyncio.run(read_all())
+    finally:
+        pool.shutdown()
+    assert [outcome.entry.input_ref for outcome in outcomes] == [page.input_ref for page in pages]
+    assert all(isinstance(outcome.entry, ArticleItem) and outcome.entry.body for outcome in outcomes)
+    assert "A replay worker failed" in caplog.text
