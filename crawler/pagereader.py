@@ -384,7 +384,14 @@ class ReaderPool:
         self.executor.submit(os.getpid)
 
     def shutdown(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers once the run has every result it asked for: a worker
+        still importing (a run with nothing to parse) is not waited for."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        workers = multiprocessing.active_children()
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join()
 
 
 async def read_pages(units, reader: PageReader | None, pool: ReaderPool | None):
