@@ -247,6 +247,43 @@ def test_near_duplicates_join_beyond_the_event_window(sqlite_url, story_set):
     engine.dispose()
 
 
+ENGLISH_REPORTS = {
+    "https://news.example/world/vote": (
+        "Parliament approves the budget after a long debate",
+        "The parliament of the country approved the budget for the next year on Tuesday after a debate "
+        "that lasted for more than ten hours, the speaker of the house said in a statement. The vote was "
+        "the first of the new session and the opposition said it would challenge the result in the court."),
+    "https://news.example/sport/final": (
+        "The home team wins the final of the cup in the last minute",
+        "The home team won the final of the cup on Tuesday with a goal in the last minute of the game, "
+        "the coach of the team said after the match. It was the first title of the club for more than ten "
+        "years and the fans said they would celebrate in the streets of the city for the rest of the week."),
+}
+
+
+def test_pages_in_another_language_group_as_near_duplicates_only(sqlite_url, story_set):
+    """The terms are weighed by their frequency in Arabic: on English pages
+    every word would look rare and two reports of different events, sharing
+    only their common words, would match. They keep their own stories, and a
+    copy of one still joins it by its shingles."""
+    engine = prepare_database(sqlite_url)
+    when = by_url(story_set, "https://24.ae/article/872001").published_at
+    entries = [{"url": url, "outlet": None, "title": title, "body": body, "published_at": when.isoformat()}
+               for url, (title, body) in ENGLISH_REPORTS.items()]
+    entries.append({**entries[0], "url": "https://other.example/vote",
+                    "published_at": (when + timedelta(hours=2)).isoformat()})
+    *pages, copy = [dataclasses.replace(item, language="en") for item in items(entries)]
+    store = ArticleStore(engine)
+    for page in (*pages, copy):
+        store.write_articles([dataclasses.replace(page)])
+    stories = story_of_url(engine)
+    assert stories[pages[0].url] != stories[pages[1].url]
+    assert stories[copy.url] == stories[pages[0].url]
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(StoryTerm)).scalar_one() == 0
+    engine.dispose()
+
+
 def test_story_statements_do_not_grow_with_the_batch(sqlite_url, story_set):
     _, articles = story_set
     engine = prepare_database(sqlite_url)

@@ -135,7 +135,8 @@ class StoryAssigner:
             return
         batch = [
             Member(record["id"], record["published_at"], record.get("story_id"),
-                   Profile.of(record["title"], record["subtitle"], record["body"], record["captions"]),
+                   Profile.of(record["title"], record["subtitle"], record["body"], record["captions"],
+                              record.get("language")),
                    body=record["body"])
             for record in records
         ]

@@ -102,9 +102,21 @@ def folded_words(text: str | None) -> list[str]:
     return _NON_WORD.sub(" ", fold_letters((text or "").replace("\u0640", " ")).lower()).split()
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def terms(text: str) -> Counter[str]:
     """Stems of the words of a text (numbers and words with digits left out), with their counts."""
-    return Counter(stem(word) for word in folded_words(text) if not any(c.isdigit() for c in word))
+    return Counter(stem(word) for word in folded_words(text) if not _DIGIT.search(word))
+
+
+def weighs_terms(language: str | None) -> bool:
+    """Terms are weighted by their frequency in written Arabic: on a page in
+    another language every word would look rare (`the` as rare as a name), so
+    each article would be a candidate of all others and match by chance. Such
+    pages are grouped as near-duplicates only. No language (text captures)
+    is the outlets' Arabic."""
+    return not language or language.split("-")[0].lower() == "ar"
 
 
 def weighted(counts: Counter[str]) -> dict[str, float]:
@@ -143,7 +155,10 @@ class Profile:
     text: dict[str, float]
 
     @classmethod
-    def of(cls, title: str | None, subtitle: str | None, body: str | None, captions: str | None) -> Profile:
+    def of(cls, title: str | None, subtitle: str | None, body: str | None, captions: str | None,
+           language: str | None = None) -> Profile:
+        if not weighs_terms(language):
+            return cls({}, {})
         lead_part, rest = split_lead(title, subtitle, body, captions)
         lead_counts = terms(lead_part)
         lead, text = weighted(lead_counts), weighted(lead_counts + terms(rest))
