@@ -49,7 +49,8 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from crawler.search import search  # noqa: E402
 from crawler.search.index import write_index  # noqa: E402
-from crawler.search.results import match_clause, reading_engine  # noqa: E402
+from crawler.search.results import match_clause  # noqa: E402
+from db.session import reading_engine  # noqa: E402
 from crawler.search.terms import stem  # noqa: E402
 from db.models import Article  # noqa: E402
 from db.session import prepare_database  # noqa: E402

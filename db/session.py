@@ -98,6 +98,15 @@ def make_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
     return engine
 
 
+def reading_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
+    """An engine to read with: on SQLite without db.session's BEGIN IMMEDIATE,
+    which would take the write lock (and wait for a crawl's) to read."""
+    url = normalize_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return create_engine(url, connect_args={"timeout": timeout})
+    return make_engine(url, timeout)
+
+
 def migrations_dir() -> Path:
     """The Alembic scripts as a real directory: Alembic reads files, and a
     scrapyd deploy imports this package from a zipped egg."""

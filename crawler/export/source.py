@@ -17,7 +17,7 @@ from sqlalchemy import Engine, false, func, select
 
 from crawler.export.columns import Column, article_columns
 from db.models import Article
-from db.session import DEFAULT_TIMEOUT, open_database
+from db.session import DEFAULT_TIMEOUT, open_database, reading_engine
 
 # Rows fetched (and written) at a time.
 BATCH_ROWS = 2000
@@ -82,8 +82,6 @@ class ArticleFilter:
 def open_for_reading(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
     """An engine for long reads of the database at `url`, its schema brought
     up to date first (raises `db.session.DatabaseUnavailable` with the reason)."""
-    from crawler.search.results import reading_engine
-
     open_database(url, timeout).dispose()
     return reading_engine(url, timeout)
 

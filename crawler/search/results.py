@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import ColumnElement, Engine, bindparam, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import ColumnElement, Engine, bindparam, text
 
 from crawler.search.query import Query, fts5_match, parse_query, tsquery
 from crawler.search.snippets import snippet
 from crawler.search.sql import BM25_ARGUMENTS
 from db.models import Article
-from db.session import DEFAULT_TIMEOUT, make_engine, normalize_url
+from db.session import reading_engine
 from db.types import UTCDateTime
 
 DEFAULT_LIMIT = 20
@@ -83,15 +82,6 @@ PUBLISHED = text("SELECT id, published_at FROM articles WHERE id IN :ids").bindp
 ARTICLES = text(
     "SELECT id, url, outlet, published_at, title, subtitle, body FROM articles WHERE id IN :ids"
 ).bindparams(bindparam("ids", expanding=True)).columns(published_at=UTCDateTime)
-
-
-def reading_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
-    """An engine to read with: on SQLite without db.session's BEGIN IMMEDIATE,
-    which would take the write lock (and wait for a crawl's) to read."""
-    url = normalize_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
-        return create_engine(url, connect_args={"timeout": timeout})
-    return make_engine(url, timeout)
 
 
 def match_clause(dialect_name: str, query: str) -> ColumnElement[bool] | None:
