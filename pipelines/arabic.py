@@ -254,8 +254,13 @@ def fold_for_search(text: str | None) -> str:
     punctuation and detaching tatweel (`الـ18`) turned into spaces, single spaces."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", normalize_text(text)).replace("\u0640", " ")
-    return _NON_WORD.sub(" ", fold_letters(text).lower()).strip()
+    return fold_normalized(unicodedata.normalize("NFKC", normalize_text(text)))
+
+
+def fold_normalized(text: str) -> str:
+    """`fold_for_search` of a text that had its display normalization already
+    (a stored text): the folding steps only."""
+    return _NON_WORD.sub(" ", fold_letters(text.replace("\u0640", " ")).lower()).strip()
 
 
 # --- normalizers ----------------------------------------------------------

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from wordfreq import get_frequency_dict
 
-from pipelines.arabic import fold_letters
+from pipelines.arabic import fold_letters, fold_normalized
 
 # The article and the conjunction/preposition glued before it: always a prefix.
 ARTICLE_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
@@ -93,13 +93,10 @@ def rarity(term: str) -> float:
     return max(0.0, math.log10(COMMON / frequency))
 
 
-_NON_WORD = re.compile(r"[\W_]+")
-
-
 def folded_words(text: str | None) -> list[str]:
     """The words of a stored text in search form (pipelines.arabic.fold_for_search
     without its display normalization, which the stored text has had)."""
-    return _NON_WORD.sub(" ", fold_letters((text or "").replace("\u0640", " ")).lower()).split()
+    return fold_normalized(text or "").split()
 
 
 _DIGIT = re.compile(r"\d")
