@@ -8,6 +8,25 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+# Scrapy's extensions that their own setting turns off, which Scrapy still
+# imports to ask: the remote control's module loads aiohttp (0.1 s), the
+# telnet console's twisted.conch.
+SWITCHED_EXTENSIONS = {
+    "REMOTE_CONTROL_ENABLED": "scrapy.extensions.remote_control.RemoteControl",
+    "TELNETCONSOLE_ENABLED": "scrapy.extensions.telnet.TelnetConsole",
+}
+
+
+def leave_out_switched_off(settings, priority: int) -> None:
+    """Take the switched-off extensions out of EXTENSIONS_BASE, so they are not
+    imported at start-up (listed as None in EXTENSIONS, they would be: Scrapy
+    imports every key there to compare it with the base's)."""
+    off = {path for setting, path in SWITCHED_EXTENSIONS.items() if not settings.getbool(setting)}
+    base = settings.getdict("EXTENSIONS_BASE")
+    if off & base.keys():
+        settings.set("EXTENSIONS_BASE", {path: order for path, order in base.items() if path not in off},
+                     priority=max(settings.getpriority("EXTENSIONS_BASE") or 0, priority))
+
 
 class ProgressLine:
     """A one-line progress report on stderr while a run goes on: files or pages

@@ -25,6 +25,7 @@ from pathlib import Path
 import scrapy
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.extensions import leave_out_switched_off
 from crawler.inputs import GZIP_MAGIC, RAW_PREFIX_BYTES, TOO_LARGE, UnreadableInput, inflated_prefix
 from crawler.outlets import by_url
 from crawler.pagereader import (
@@ -158,6 +159,7 @@ class ReplaySpider(scrapy.Spider):
         pipelines = {**settings.getdict("ITEM_PIPELINES"), f"{NormalizationPipeline.__module__}.NormalizationPipeline": None}
         settings.set("ITEM_PIPELINES", pipelines,
                      priority=max(settings.getpriority("ITEM_PIPELINES") or 0, SETTINGS_PRIORITIES["spider"]))
+        leave_out_switched_off(settings, SETTINGS_PRIORITIES["spider"])
 
     def __init__(self, paths: list[str] | str | None = None, pool: ReaderPool | None = None,
                  force: bool | str = False, **kwargs):

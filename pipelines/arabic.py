@@ -239,14 +239,14 @@ def _fold_table() -> list[str | None]:
     return table
 
 
-_FOLD = _fold_table()
+FOLD_TABLE = _fold_table()
 _NON_WORD = re.compile(r"[\W_]+")
 
 
 def fold_letters(text: str) -> str:
     """Fold diacritics, alef/yeh/teh marbuta/hamza variants and Eastern digits;
     punctuation and spacing are left as they are."""
-    return text.translate(_FOLD)
+    return text.translate(FOLD_TABLE)
 
 
 def fold_for_search(text: str | None) -> str:

@@ -25,3 +25,38 @@ def test_a_current_database_is_not_migrated_again_and_an_older_one_is(tmp_path):
     with engine.connect() as connection:
         assert not schema_is_current(connection)
     engine.dispose()
+
+
+HEAVY_MODULES = ("alembic", "aiohttp", "scipy", "datasketch", "wordfreq", "twisted.conch", "dateparser")
+
+
+def test_a_replay_into_a_current_database_imports_no_heavy_module_it_does_not_use(tmp_path):
+    """What a one-file replay costs is mostly imports: Alembic when the schema
+    is current, the extensions switched off, and the stories' word list once
+    it is in the cache are not among them."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.replay_runner import REPO
+
+    probe = (
+        "import atexit, sys\n"
+        f"heavy = {HEAVY_MODULES!r}\n"
+        "atexit.register(lambda: print('IMPORTED', sorted({m for m in sys.modules for h in heavy"
+        " if m == h or m.startswith(h + '.')}), file=sys.stderr))\n"
+        "sys.argv = ['scrapy', 'replay', 'seeds/000_d63afe6809be283e.txt', '-j', '1', '--force']\n"
+        "from scrapy.cmdline import execute\nexecute()\n"
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'news.db'}", "XDG_CACHE_HOME": str(tmp_path)}
+
+    def imported() -> set[str]:
+        result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        line = next(line for line in result.stderr.splitlines() if line.startswith("IMPORTED"))
+        return {name.split(".")[0] for name in eval(line.removeprefix("IMPORTED "))}
+
+    first = imported()  # a fresh database (every migration) and no word list cached yet
+    assert {"alembic", "wordfreq"} <= first
+    assert imported() == set()

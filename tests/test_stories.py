@@ -321,3 +321,44 @@ def test_the_migration_gives_stored_articles_their_stories(db_url, story_set):
     score = pair_score(entries, story_of_url(engine))
     assert score.precision >= 0.95 and score.recall >= 0.90, (score.false_pairs, score.missed_pairs)
     engine.dispose()
+
+
+def test_minhash_is_datasketch_bit_for_bit():
+    """Bands stored before (computed by datasketch) must meet the new ones."""
+    import random
+
+    from datasketch import MinHash
+
+    from crawler.stories.features import MINHASH_SEED, NUM_PERM, bands, minhash, shingles
+
+    generator = random.Random(7)
+    words = ["الصين", "وزير", "الخارجية", "لافروف", "قال", "news", "2024", "بكين", "موسكو", "اليوم"]
+    for size in (1, 3, 40, 700):
+        body = " ".join(generator.choice(words) + str(generator.randrange(50)) for _ in range(size))
+        shingle_set = shingles(body)
+        reference = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED)
+        reference.update_batch([shingle.encode("utf-8") for shingle in shingle_set])
+        assert minhash(shingle_set).tolist() == reference.hashvalues.tolist()
+        assert len(set(bands(shingle_set))) == BANDS
+    assert bands(set()) == []
+
+
+def test_the_word_frequency_table_is_cached_and_rebuilt_when_unreadable(tmp_path, monkeypatch):
+    import marshal
+
+    from crawler.stories import frequencies
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = frequencies.build()
+    assert built["الصين"] > built["لافروف"] > 0  # folded spellings, most frequent first
+    assert frequencies.load() == built
+    cached = list((tmp_path / "arabic-news-crawler").iterdir())
+    assert len(cached) == 1 and cached[0].suffix == ".marshal"
+    assert frequencies.load() == built  # read back from the file
+    cached[0].write_bytes(cached[0].read_bytes()[:1000])  # cut short
+    assert frequencies.load() == built
+    assert marshal.loads(cached[0].read_bytes()) == built  # and written again whole
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))  # no directory can be made there
+    assert frequencies.load() == built

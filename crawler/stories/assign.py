@@ -102,7 +102,7 @@ class StoryAssigner:
 
     def prepare(self) -> None:
         """Read what the comparison needs once per process (the word
-        frequencies, datasketch), ~1 s: before a transaction holds the database."""
+        frequencies, numpy): before a transaction holds the database."""
         Profile.of("تحضير", None, "تحضير", None)
         bands({"تحضير"})
 

@@ -20,17 +20,15 @@ import struct
 from collections import Counter
 from dataclasses import dataclass
 
-from wordfreq import get_frequency_dict
-
-from pipelines.arabic import fold_letters, fold_normalized
+from crawler.stories import frequencies
+from crawler.stories.frequencies import RAREST
+from pipelines.arabic import fold_normalized
 
 # The article and the conjunction/preposition glued before it: always a prefix.
 ARTICLE_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
 # One-letter proclitics (and, so, with, for, like): taken off only when the rest
 # is the more frequent word, so `بكين` and `لافروف` keep their first letter.
 PROCLITICS = "وفبلك"
-# A term rarer than this (or unknown) weighs as much as this.
-RAREST = 1e-7
 # A term as frequent as 1 word in 10,000 weighs nothing.
 COMMON = 1e-4
 # Terms kept per article (by weight in the whole text, and in the lead).
@@ -50,14 +48,8 @@ ROWS = NUM_PERM // BANDS
 
 @functools.cache
 def _frequencies() -> dict[str, float]:
-    """Frequency of each folded word in written Arabic (read once per process, ~1 s)."""
-    folded: dict[str, float] = {}
-    for word, frequency in get_frequency_dict("ar", "best").items():  # most frequent first
-        if frequency < RAREST:
-            break
-        word = fold_letters(word)
-        folded[word] = folded.get(word, 0.0) + frequency
-    return folded
+    """Frequency of each folded word in written Arabic (read once per process)."""
+    return frequencies.load()
 
 
 def _stem(word: str, surface: dict[str, float]) -> str:
@@ -198,22 +190,40 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _minhash():
-    # Imported when first needed: datasketch loads scipy (~0.7 s), which every
-    # scrapy command would pay for otherwise.
-    from datasketch import MinHash
-
-    permutations, scheme = _permutations()
-    return MinHash(num_perm=NUM_PERM, seed=1, permutations=permutations, scheme=scheme)
+# datasketch's MinHash of the shingles (scheme "affine32", seed 1, its SHA-1
+# hash of each shingle), computed here with numpy alone: datasketch's import
+# loads scipy and aiohttp (0.5 s a process) for the few lines used. The values
+# are datasketch's, bit for bit (tests/test_stories.py checks it), so bands
+# stored by earlier versions still meet the new ones.
+MINHASH_SEED = 1
 
 
 @functools.cache
 def _permutations():
-    """The hash permutations of the seed, drawn once (the same for every article)."""
-    from datasketch import MinHash
+    """The affine permutations h -> a*h + b (mod 2^32) of the seed, drawn as
+    datasketch draws them (odd `a`: each is a bijection)."""
+    import numpy
 
-    first = MinHash(num_perm=NUM_PERM, seed=1)
-    return first.permutations, first.scheme
+    generator = numpy.random.RandomState(MINHASH_SEED)
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=numpy.uint32) * numpy.uint32(2) + numpy.uint32(1)
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=numpy.uint32)
+    return a, b
+
+
+def minhash(shingle_set: set[str]):
+    """The MinHash signature of the shingles: NUM_PERM uint32 values."""
+    import numpy
+
+    a, b = _permutations()
+    digests = b"".join([hashlib.sha1(shingle.encode("utf-8")).digest()[:4] for shingle in shingle_set])
+    hashed = numpy.frombuffer(digests, dtype="<u4").astype(numpy.uint32)
+    # MurmurHash3's finalizer, a fixed bijection that spreads the input hashes.
+    hashed ^= hashed >> 16
+    hashed *= numpy.uint32(0x85EBCA6B)
+    hashed ^= hashed >> 13
+    hashed *= numpy.uint32(0xC2B2AE35)
+    hashed ^= hashed >> 16
+    return (hashed[:, None] * a + b).min(axis=0)
 
 
 def bands(shingle_set: set[str]) -> list[int]:
@@ -222,12 +232,10 @@ def bands(shingle_set: set[str]) -> list[int]:
     one indexed column holds them all."""
     if not shingle_set:
         return []
-    minhash = _minhash()
-    minhash.update_batch([s.encode("utf-8") for s in sorted(shingle_set)])
-    values = minhash.hashvalues
+    values = minhash(shingle_set).tolist()
     buckets = []
     for band in range(BANDS):
         rows = values[band * ROWS:(band + 1) * ROWS]
-        digest = hashlib.blake2b(struct.pack(f"<H{ROWS}Q", band, *map(int, rows)), digest_size=8).digest()
+        digest = hashlib.blake2b(struct.pack(f"<H{ROWS}Q", band, *rows), digest_size=8).digest()
         buckets.append(struct.unpack("<q", digest)[0])
     return buckets
