@@ -362,3 +362,36 @@ def test_the_word_frequency_table_is_cached_and_rebuilt_when_unreadable(tmp_path
     blocked.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))  # no directory can be made there
     assert frequencies.load() == built
+
+
+def test_a_story_of_many_copies_is_compared_by_its_latest_articles(sqlite_url, story_set):
+    """Forty copies of one report (each edited a little) make one story; a
+    new copy is compared with the latest STORY_SAMPLE of them only, whether
+    they are stored or earlier in its batch, and still joins them."""
+    import hashlib
+
+    from crawler.stories.assign import STORY_SAMPLE, latest_per_story
+
+    engine = prepare_database(sqlite_url)
+    original = by_url(story_set, "https://24.ae/article/872001")
+    copies = []
+    for number in range(40):
+        body = f"{original.body}\n\nتحديث رقم {number}"
+        copy = dataclasses.replace(original, url=f"{original.url}-{number}", input_ref=None, body=body,
+                                   content_hash=hashlib.sha256(body.encode()).hexdigest())
+        copies.append(copy)
+    store = ArticleStore(engine, StoryAssigner())
+    store.write_articles(copies[:30])  # 30 in one batch
+    store.write_articles(copies[30:])
+    stories = story_of_url(engine)
+    assert len({stories[copy.url] for copy in copies}) == 1
+    with engine.connect() as connection:
+        term = connection.execute(select(StoryTerm.term).group_by(StoryTerm.term)
+                                  .order_by(func.count().desc()).limit(1)).scalar_one()
+        every = connection.execute(select(StoryTerm.article_id).where(StoryTerm.term == term)).scalars().all()
+        latest = connection.execute(latest_per_story(
+            select(StoryTerm.article_id, Article.story_id, StoryTerm.term.label("key"))
+            .join(Article, Article.id == StoryTerm.article_id).where(StoryTerm.term == term))).all()
+    assert len(every) == 40
+    assert sorted(article_id for article_id, _ in latest) == sorted(every)[-STORY_SAMPLE:]
+    engine.dispose()

@@ -169,6 +169,7 @@ class StoryAssigner:
             candidates = {id(c): c for term in member.profile.key_terms(KEY_TERMS, KEY_TERM_WEIGHT)
                           for c in by_term.get(term, ())}
             candidates |= {id(c): c for bucket in member.buckets for c in by_bucket.get(bucket, ())}
+            candidates = latest_of_each_story(candidates)
             best, best_score = None, None
             for candidate in candidates.values():
                 if candidate.id == member.id:
@@ -220,6 +221,7 @@ class StoryAssigner:
             if claim is None:
                 continue
             own = [other for other in known if other is not candidate and same_story(other, candidate)]
+            own = own[-STORY_SAMPLE:]  # the latest, as a story is known by everywhere
             if claim > max((self.score(candidate, other, timeless=True) or 0.0 for other in own), default=0.0):
                 had = candidate.story_id if isinstance(candidate.story_id, int) else None
                 candidate.story_id, candidate.span = member, member.when()
@@ -246,10 +248,10 @@ class StoryAssigner:
         found: dict[int, int | None] = {}  # article id: story id
         buckets = sorted({bucket for member in batch for bucket in member.buckets})
         for bucket_chunk in chunks(buckets):
-            found.update(connection.execute(
-                select(StoryBand.article_id, Article.story_id).join(Article, Article.id == StoryBand.article_id)
-                .where(StoryBand.bucket.in_(bucket_chunk))
-            ).all())
+            found.update(connection.execute(latest_per_story(
+                select(StoryBand.article_id, Article.story_id, StoryBand.bucket.label("key"))
+                .join(Article, Article.id == StoryBand.article_id).where(StoryBand.bucket.in_(bucket_chunk))
+            )).all())
         duplicates = found.keys() - ids
         # Dated articles match within the window (or undated ones); undated
         # articles at any time.
@@ -263,9 +265,9 @@ class StoryAssigner:
                 when = or_(Article.published_at.is_(None),
                            Article.published_at.between(min(dates) - self.window, max(dates) + self.window))
             for key_chunk in chunks(keys):
-                query = select(StoryTerm.article_id, Article.story_id).join(
+                query = select(StoryTerm.article_id, Article.story_id, StoryTerm.term.label("key")).join(
                     Article, Article.id == StoryTerm.article_id).where(StoryTerm.term.in_(key_chunk))
-                found.update(connection.execute(query if when is None else query.where(when)).all())
+                found.update(connection.execute(latest_per_story(query if when is None else query.where(when))).all())
         members: dict[int, Member] = {}
         self._load(connection, sample({k: v for k, v in found.items() if k not in ids}), members)
         # The stories of undated candidates, whole: an undated article moves
@@ -356,6 +358,30 @@ class StoryAssigner:
                     .values(title=bindparam("b_title"), updated_at=now),
                     [{"b_id": story, "b_title": representative_title(rows)} for story, rows in members.items()],
                 )
+
+
+def latest_per_story(query):
+    """Of the (article_id, story_id, key) rows of `query`, the latest
+    STORY_SAMPLE articles of each story for each key, (article_id, story_id):
+    the rows `sample` would keep, without sending the database's every
+    article of a common name or a story of a thousand copies to Python."""
+    rows = query.subquery()
+    story = func.coalesce(rows.c.story_id, -rows.c.article_id)  # stored before stories: each its own
+    ranked = select(rows.c.article_id, rows.c.story_id, func.row_number().over(
+        partition_by=(rows.c.key, story), order_by=rows.c.article_id.desc()).label("rank")).subquery()
+    return select(ranked.c.article_id, ranked.c.story_id).where(ranked.c.rank <= STORY_SAMPLE)
+
+
+def latest_of_each_story(candidates: dict[int, Member]) -> dict[int, Member]:
+    """The candidates, at most the latest STORY_SAMPLE of each story (as `sample` keeps of stored ones)."""
+    by_story: dict[int, list[Member]] = {}
+    for candidate in candidates.values():
+        story = root(candidate)  # an article of the batch may have joined one before it
+        by_story.setdefault(story.story_id if isinstance(story.story_id, int) else -story.id, []).append(candidate)
+    if all(len(members) <= STORY_SAMPLE for members in by_story.values()):
+        return candidates
+    return {id(candidate): candidate for members in by_story.values()
+            for candidate in sorted(members, key=lambda member: member.id)[-STORY_SAMPLE:]}
 
 
 def sample(stories: dict[int, int | None]) -> list[int]:

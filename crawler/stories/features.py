@@ -117,13 +117,18 @@ def weighted(counts: Counter[str]) -> dict[str, float]:
     return vector
 
 
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+def cosine(a: dict[str, float], b: dict[str, float], norms: float | None = None) -> float:
+    """`norms`: the product of the two vectors' lengths, when known."""
     if len(a) > len(b):
         a, b = b, a
     dot = sum(weight * b[term] for term, weight in a.items() if term in b)
     if not dot:
         return 0.0
-    return dot / math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))
+    return dot / (norms if norms is not None else length(a) * length(b))
+
+
+def length(vector: dict[str, float]) -> float:
+    return math.sqrt(sum(w * w for w in vector.values()))
 
 
 def split_lead(title: str | None, subtitle: str | None, body: str | None,
@@ -174,8 +179,14 @@ class Profile:
         ranked = sorted(self.lead, key=self.lead.get, reverse=True)
         return [t for t in ranked[:count] if self.lead[t] >= minimum]
 
+    @functools.cached_property
+    def lengths(self) -> tuple[float, float]:
+        """The lengths of the lead and text vectors (read once the profile is complete)."""
+        return length(self.lead), length(self.text)
+
     def similarity(self, other: Profile) -> float:
-        return (cosine(self.lead, other.lead) + cosine(self.text, other.text)) / 2
+        (lead, text), (other_lead, other_text) = self.lengths, other.lengths
+        return (cosine(self.lead, other.lead, lead * other_lead) + cosine(self.text, other.text, text * other_text)) / 2
 
 
 def shingles(body: str | None) -> set[str]:
@@ -183,11 +194,14 @@ def shingles(body: str | None) -> set[str]:
     words = folded_words(body)
     if len(words) < SHINGLE_WORDS:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+    return set(map(" ".join, zip(*(words[start:] for start in range(SHINGLE_WORDS)))))
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+    if not a or not b:
+        return 0.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 # datasketch's MinHash of the shingles (scheme "affine32", seed 1, its SHA-1
@@ -215,7 +229,8 @@ def minhash(shingle_set: set[str]):
     import numpy
 
     a, b = _permutations()
-    digests = b"".join([hashlib.sha1(shingle.encode("utf-8")).digest()[:4] for shingle in shingle_set])
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(shingle.encode()).digest()[:4] for shingle in shingle_set])
     hashed = numpy.frombuffer(digests, dtype="<u4").astype(numpy.uint32)
     # MurmurHash3's finalizer, a fixed bijection that spreads the input hashes.
     hashed ^= hashed >> 16
