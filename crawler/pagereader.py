@@ -420,6 +420,13 @@ async def read_pages(units, reader: PageReader | None, pool: ReaderPool | None):
             return [unit if isinstance(unit, Outcome) else local.read(unit) for unit in batch]
 
     def submit(batch: list) -> None:
+        if all(isinstance(unit, Outcome) for unit in batch):
+            # Nothing to read (pages known unchanged, rejections): no round
+            # trip through a worker, which may still be starting.
+            future = loop.create_future()
+            future.set_result(batch)
+            pending.append((batch, future))
+            return
         try:
             future = asyncio.wrap_future(pool.executor.submit(_read_batch, batch), loop=loop)
         except Exception as error:  # the pool is broken: a worker died

@@ -217,6 +217,8 @@ class ArticleStore:
         """Store a batch in one transaction; per item "new", "updated" or "unchanged"."""
         if not items:
             return []
+        if self.stories is not None:
+            self.stories.prepare()  # its word list, read before the transaction holds the database
         now = utcnow()
         with Session(self.engine) as session, session.begin():
             if session.get_bind().dialect.name == "postgresql":

@@ -202,9 +202,6 @@ class StoragePipeline:
             self.stats.set_value("storage/database_unavailable", str(error))
             raise CloseSpider(DATABASE_UNAVAILABLE)
         self.writer = BatchWriter(ArticleStore(self.engine, self.stories))
-        if self.stories is not None:
-            # Its word list and MinHash, read now rather than in the first write's transaction.
-            await asyncio.to_thread(self.stories.prepare)
         logger.info("Storing articles in %s, %d per batch", printable_url(self.url), self.batch_size)
         await self._store_earlier_spools()
         self._wake, self._closing = asyncio.Event(), asyncio.Event()

@@ -147,3 +147,36 @@ def test_the_pages_of_a_worker_that_died_are_read_by_the_command(caplog):
     assert [outcome.entry.input_ref for outcome in outcomes] == [page.input_ref for page in pages]
     assert all(isinstance(outcome.entry, ArticleItem) and outcome.entry.body for outcome in outcomes)
     assert "A replay worker failed" in caplog.text
+
+
+def test_pages_known_unchanged_do_not_go_through_the_workers(caplog):
+    """A replay of unchanged files has nothing for its workers to read: the
+    outcomes known already come back in order without a worker's round trip
+    (a worker may still be starting), here from a pool with no worker left."""
+    from crawler.pagereader import Outcome, SeenInput
+
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    pool = ReaderPool(settings, 2)
+    pages = [SavedFile(path, CAPTURE, path.stat().st_size) for path in sorted(SEEDS.glob("*.txt"))]
+    known = [Outcome(SeenInput(f"file:///saved/{number}.txt", number, None), {"replay/read": 1})
+             for number in range(40)]
+
+    async def read_all(units):
+        return [outcome async for outcome in read_pages(iter(units), None, pool)]
+
+    try:
+        for process in list(pool.executor._processes.values()):
+            process.kill()
+            process.join()
+        outcomes = asyncio.run(read_all(known))
+        assert outcomes == known
+        assert "A replay worker failed" not in caplog.text
+        # Pages to read among them still go to the (here broken) pool, and are read all the same.
+        mixed = asyncio.run(read_all([*known[:20], *pages, *known[20:]]))
+    finally:
+        pool.shutdown()
+    assert [o.entry.input_ref for o in mixed] == [*(o.entry.input_ref for o in known[:20]),
+                                                  *(p.input_ref for p in pages),
+                                                  *(o.entry.input_ref for o in known[20:])]
+    assert "A replay worker failed" in caplog.text
