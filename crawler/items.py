@@ -75,6 +75,9 @@ class ArticleItem:
     # that read them (crawler.pagereader), kept in replay_inputs with its article.
     raw_hash: str | None = None
     parser_version: str | None = None
+    # ... and for a saved file, its size and modification time as it was read.
+    file_size: int | None = None
+    file_mtime_ns: int | None = None
     # The page as read, kept only long enough to store it if the item is rejected.
     raw: bytes | None = field(default=None, repr=False, compare=False)
 

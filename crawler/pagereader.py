@@ -16,11 +16,13 @@ run's stats (a worker has stats of its own).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import multiprocessing
 import os
 import signal
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -44,6 +46,8 @@ class KnownInput:
     raw_hash: str
     article_id: int
     outlet: str | None
+    file_size: int | None = None
+    file_mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,9 @@ class SavedFile:
     path: Path
     kind: str
     size: int = 0
+    mtime_ns: int = 0  # with the size, from the stat taken before the file is read
 
-    @property
+    @functools.cached_property
     def input_ref(self) -> str:
         return self.path.as_uri()
 
@@ -101,9 +106,31 @@ def raw_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# A file modified this close to its reading may be modified again within the
+# same tick of a coarse file system clock, keeping its size: its stat is not
+# kept, so the next replay compares its bytes.
+RECENT_MTIME_NS = 2_000_000_000
+
+
+def unchanged_file(page: SavedFile, known: KnownInput) -> bool:
+    """The file has the size and modification time it had when it was read
+    (as make and rsync judge files; `--force` reads everything)."""
+    return known.file_size is not None and (known.file_size, known.file_mtime_ns) == (page.size, page.mtime_ns)
+
+
+def file_stat(page: SavedFile, read_at_ns: int) -> tuple[int | None, int | None]:
+    """The stat to keep for a file read at `read_at_ns` (wall clock), or
+    none for a file modified just before."""
+    if page.mtime_ns and read_at_ns - page.mtime_ns > RECENT_MTIME_NS:
+        return page.size, page.mtime_ns
+    return None, None
+
+
 def seen_again(page: SavedFile, known: KnownInput) -> SeenInput | None:
     """The file's article, if the file holds the bytes `known` was read from
     (None also when it cannot be read: the reader reports that)."""
+    if unchanged_file(page, known):
+        return SeenInput(page.input_ref, known.article_id, known.outlet)
     try:
         data = page.path.read_bytes()
     except OSError:
@@ -266,6 +293,7 @@ class PageReader:
             return reject(url, "parse_error", f"{type(exc).__name__}: {exc}", data)
         item.input_ref = url
         item.raw = data
+        item.file_size, item.file_mtime_ns = file_stat(page, time.time_ns())
         return self._mark(item, data)
 
     def _read_record(self, page: ArchivedPage) -> ArticleItem | RejectedPage | None:

@@ -50,9 +50,9 @@ _FILE_TYPES = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.
 
 
 def iter_input_files(paths: list[str], extensions: list[str]):
-    """Yield (path, problem) for every saved page under `paths`, in a stable
-    order; problem is None for a file to read, else an `UnreadableInput` saying
-    why it cannot be read. Folders are read recursively, through symbolic links,
+    """Yield (path, problem, stat) for every saved page under `paths`, in a
+    stable order; problem is None for a file to read (stat: its os.stat), else
+    an `UnreadableInput` saying why it cannot be read. Folders are read recursively, through symbolic links,
     each folder once (a link back to a folder above is no loop); in them only
     names of saved page types count, and each one is accounted for: a broken
     link is `missing`, a FIFO, device or socket `not_a_file`, a file or folder
@@ -63,25 +63,27 @@ def iter_input_files(paths: list[str], extensions: list[str]):
         path = Path(raw).expanduser()
         path = path.resolve() if path.exists() else path.absolute()
         if path.is_dir():
-            yield from sorted(_walk(path, suffixes), key=lambda found: found[0])
+            # By parts, as paths compare (and faster than comparing paths).
+            yield from sorted(_walk(path, suffixes), key=lambda found: found[0].parts)
             continue
-        problem = _file_problem(path)
+        problem, status = _file_problem(path)
         if problem is None and not kind_of(path.name):
             problem = UnreadableInput("unsupported_format", "not a saved page type (.txt, .html, .htm, .html.gz, "
                                                             f".warc, .warc.gz): {path.name}")
-        yield path, problem
+        yield path, problem, status
 
 
-def _walk(root: Path, suffixes: tuple[str, ...]) -> list[tuple[Path, UnreadableInput | None]]:
+def _walk(root: Path, suffixes: tuple[str, ...]) -> list[tuple[Path, UnreadableInput | None, os.stat_result]]:
     """The folder's saved pages: its own tree first, then the folders its links
     lead to that were not read yet (a file is found under its real path when
     it has one in the tree, and a link back up is no loop)."""
-    found: list[tuple[Path, UnreadableInput | None]] = []
+    found: list[tuple[Path, UnreadableInput | None, os.stat_result | None]] = []
     folders_read: set[tuple[int, int]] = set()
     links = [root]
 
     def unlisted(error: OSError) -> None:
-        found.append((Path(error.filename), UnreadableInput("unreadable", f"folder not listed: {error.strerror}")))
+        found.append((Path(error.filename), UnreadableInput("unreadable", f"folder not listed: {error.strerror}"),
+                      None))
 
     while links:
         for folder, subfolders, names in os.walk(links.pop(0), onerror=unlisted):
@@ -101,31 +103,32 @@ def _walk(root: Path, suffixes: tuple[str, ...]) -> list[tuple[Path, UnreadableI
             for name in names:
                 if name.lower().endswith(suffixes):
                     child = Path(folder, name)
-                    found.append((child, _file_problem(child)))
+                    found.append((child, *_file_problem(child)))
                 else:
                     logger.debug("Skipping %s: not a saved page type", Path(folder, name))
     return found
 
 
-def _file_problem(path: Path) -> UnreadableInput | None:
-    """None for a regular file that opens for reading, else why not. Never
-    opens anything else: a FIFO would block the run."""
+def _file_problem(path: Path) -> tuple[UnreadableInput | None, os.stat_result | None]:
+    """(None, its stat) for a regular file that opens for reading, else (why
+    not, None). Never opens anything else: a FIFO would block the run."""
     try:
-        mode = path.stat().st_mode
+        status = path.stat()
     except OSError as error:
         if path.is_symlink():
-            return UnreadableInput("missing", f"broken symbolic link to {os.readlink(path)}: {error.strerror}")
+            return UnreadableInput("missing", f"broken symbolic link to {os.readlink(path)}: {error.strerror}"), None
         if isinstance(error, FileNotFoundError):
-            return UnreadableInput("missing", f"no such file or folder: {path}")
-        return UnreadableInput("unreadable", f"{path}: {error.strerror}")
-    if not stat.S_ISREG(mode):
-        return UnreadableInput("not_a_file", f"{path}: {_FILE_TYPES.get(stat.S_IFMT(mode), 'not a regular file')}")
+            return UnreadableInput("missing", f"no such file or folder: {path}"), None
+        return UnreadableInput("unreadable", f"{path}: {error.strerror}"), None
+    if not stat.S_ISREG(status.st_mode):
+        kind = _FILE_TYPES.get(stat.S_IFMT(status.st_mode), "not a regular file")
+        return UnreadableInput("not_a_file", f"{path}: {kind}"), None
     try:
         with open(path, "rb"):
             pass
     except OSError as error:
-        return UnreadableInput("unreadable", f"{path}: {error.strerror}")
-    return None
+        return UnreadableInput("unreadable", f"{path}: {error.strerror}"), None
+    return None, status
 
 
 def _file_prefix(path: Path) -> bytes:
@@ -212,7 +215,7 @@ class ReplaySpider(scrapy.Spider):
                 if isinstance(unit, ArchivedPage):  # the reader reads the record, then compares
                     yield dataclasses.replace(unit, known=known)
                 elif (seen := seen_again(unit, known)) is not None:
-                    # A file is hashed here: cheaper than handing it to a worker.
+                    # A file is judged here (its stat, else its hash): cheaper than handing it to a worker.
                     yield Outcome(seen, {PAGES_READ: 1})
                 else:
                     yield unit  # changed: parsed
@@ -254,20 +257,20 @@ class ReplaySpider(scrapy.Spider):
         extensions = self.settings.getlist("REPLAY_EXTENSIONS")
         max_bytes = self.settings.getint("DOWNLOAD_MAXSIZE")
         stats = self.crawler.stats
-        for path, problem in iter_input_files(self.paths, extensions):
+        for path, problem, status in iter_input_files(self.paths, extensions):
             if problem is None and kind_of(path.name) == WARC:
                 yield from self._warc_pages(path, max_bytes)
                 continue
             stats.inc_value("replay/files")
             uri = path.as_uri()
-            size = 0
-            if problem is None and max_bytes and (size := path.stat().st_size) > max_bytes:
+            size, mtime_ns = (status.st_size, status.st_mtime_ns) if status is not None else (0, 0)
+            if problem is None and max_bytes and size > max_bytes:
                 problem = UnreadableInput(TOO_LARGE, f"{size} bytes, over DOWNLOAD_MAXSIZE ({max_bytes})",
                                           raw=_file_prefix(path))
             if problem:
                 yield Outcome(reject(uri, problem.reason, problem.detail, problem.raw))
                 continue
-            yield SavedFile(path, kind_of(path.name), size)
+            yield SavedFile(path, kind_of(path.name), size, mtime_ns)
 
     def _warc_pages(self, path: Path, max_bytes: int):
         """Each page record of a WARC file; a rejection for a page over the

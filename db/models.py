@@ -280,6 +280,11 @@ class ReplayInput(Base):
     content_hash: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A saved file's size and modification time when it was read (NULL for a
+    # WARC record, or a file modified in the seconds before): the same two
+    # later tell it unchanged without reading it (crawler.pagereader.unchanged_file).
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    file_mtime_ns: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AlertRow(Base):

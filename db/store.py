@@ -356,6 +356,7 @@ class ArticleStore:
                 "input_ref": item.input_ref, "raw_hash": item.raw_hash, "parser_version": item.parser_version,
                 "article_id": record["id"], "content_hash": record["content_hash"],
                 "first_seen_at": now, "last_seen_at": now,
+                "file_size": item.file_size, "file_mtime_ns": item.file_mtime_ns,
             }
             for item, record in replayed
         }
@@ -369,12 +370,13 @@ class ArticleStore:
         )
         session.execute(statement, list(rows.values()))
 
-    def known_inputs(self, refs: list[str], parser_version: str) -> dict[str, tuple[str, int, str | None]]:
+    def known_inputs(self, refs: list[str], parser_version: str) -> dict[str, tuple]:
         """The inputs among `refs` a replay may skip: read by this parser
         version, their article still holding the text they gave. By input:
-        (bytes hash, article id, outlet)."""
+        (bytes hash, article id, outlet, file size, file modification time)."""
         query = (
-            select(ReplayInput.input_ref, ReplayInput.raw_hash, ReplayInput.article_id, Article.outlet)
+            select(ReplayInput.input_ref, ReplayInput.raw_hash, ReplayInput.article_id, Article.outlet,
+                   ReplayInput.file_size, ReplayInput.file_mtime_ns)
             .join(Article, Article.id == ReplayInput.article_id)
             .where(ReplayInput.parser_version == parser_version, Article.content_hash == ReplayInput.content_hash)
         )
@@ -382,7 +384,8 @@ class ArticleStore:
         with self.engine.connect() as connection:
             for ref_chunk in chunks(refs):
                 for row in connection.execute(query.where(ReplayInput.input_ref.in_(ref_chunk))):
-                    known[row.input_ref] = (row.raw_hash, row.article_id, row.outlet)
+                    known[row.input_ref] = (row.raw_hash, row.article_id, row.outlet, row.file_size,
+                                            row.file_mtime_ns)
         return known
 
     def record_sightings(self, article_ids: list[int], refs: list[str]) -> None:
