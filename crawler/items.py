@@ -80,6 +80,9 @@ class ArticleItem:
     file_mtime_ns: int | None = None
     # The page as read, kept only long enough to store it if the item is rejected.
     raw: bytes | None = field(default=None, repr=False, compare=False)
+    # Its story features (crawler.stories.features.ArticleFeatures) when the
+    # replay's reader computed them; not spooled: the store computes them then.
+    story_features: object | None = field(default=None, repr=False, compare=False, metadata={"spool": False})
 
 
 @dataclass

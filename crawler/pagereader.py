@@ -229,6 +229,7 @@ class PageReader:
         self.stats = StatsDelta()
         self.max_bytes = settings.getint("DOWNLOAD_MAXSIZE")
         self.version = version or parser_version(settings)
+        self.stories = settings.getbool("STORIES_ENABLED", True)
         self._normalization = None
         self._decompression = None
 
@@ -258,6 +259,12 @@ class PageReader:
         entry = self._read(page)
         if isinstance(entry, ArticleItem):
             entry = self.normalization.process_item(entry)
+        if isinstance(entry, ArticleItem) and self.stories:
+            from crawler.stories.features import article_features
+            from db.store import article_values
+
+            # Here, in a worker with -j N, rather than in the one writer.
+            entry.story_features = article_features(article_values(entry))
         return Outcome(entry, self.stats.take())
 
     @staticmethod
@@ -379,6 +386,11 @@ def _start_worker(settings, version: str) -> None:
     _reader._components()
     import crawler.extraction.captures  # noqa: F401
     import crawler.extraction.html  # noqa: F401
+
+    if _reader.stories:
+        from crawler.stories.features import warm_up
+
+        warm_up()
 
 
 def _read_batch(batch: list[Page | Outcome]) -> list[Outcome]:

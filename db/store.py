@@ -217,7 +217,7 @@ class ArticleStore:
         """Store a batch in one transaction; per item "new", "updated" or "unchanged"."""
         if not items:
             return []
-        if self.stories is not None:
+        if self.stories is not None and any(item.story_features is None for item in items):
             self.stories.prepare()  # its word list, read before the transaction holds the database
         now = utcnow()
         with Session(self.engine) as session, session.begin():
@@ -236,6 +236,7 @@ class ArticleStore:
             replayed: list[tuple[ArticleItem, dict]] = []  # replayed inputs and the rows they gave
             statuses = []
             written: dict[int, dict] = {}  # new or changed rows, for their stories
+            features: dict[int, object] = {}  # ... and their story features, when the reader computed them
             for item in items:
                 values = article_values(item)
                 who = publisher(item.outlet, item.url, item.via)
@@ -276,13 +277,16 @@ class ArticleStore:
                     replayed.append((item, record))
                 if status != UNCHANGED:
                     written[id(record)] = record
+                    features[id(record)] = item.story_features
                 statuses.append(status)
 
             self._write(session, new_records, [r for r in stored if r["id"] in seen_ids], changed_ids)
             # The search index of the rows added or changed, in the same transaction.
             index_articles(session.connection(), [*new_records, *(r for r in stored if r["id"] in changed_ids)])
             if self.stories is not None:
-                self.stories.assign(session.connection(), list(written.values()), now)
+                self.stories.assign(session.connection(), list(written.values()), now,
+                                    {record["id"]: features[key] for key, record in written.items()
+                                     if features[key] is not None})
             if versions:
                 session.execute(insert(ArticleVersion), versions)
             self._write_states(session, states_written, now)

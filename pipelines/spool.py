@@ -69,6 +69,8 @@ def encode(entry: ArticleItem | RejectedPage) -> bytes:
     kind = "article" if isinstance(entry, ArticleItem) else "rejected"
     fields = {}
     for field in dataclasses.fields(entry):
+        if not field.metadata.get("spool", True):
+            continue
         value = getattr(entry, field.name)
         if isinstance(value, datetime):
             value = value.isoformat()

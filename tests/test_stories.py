@@ -395,3 +395,36 @@ def test_a_story_of_many_copies_is_compared_by_its_latest_articles(sqlite_url, s
     assert len(every) == 40
     assert sorted(article_id for article_id, _ in latest) == sorted(every)[-STORY_SAMPLE:]
     engine.dispose()
+
+
+def test_the_features_a_replay_reader_computes_are_the_stored_rows_features(sqlite_url):
+    """A replay's reader (a worker with -j N) computes the story features of
+    each article; they must be what the stored row gives, since later
+    articles are compared with the stored terms and bands."""
+    from crawler.pagereader import PageReader, SavedFile
+    from crawler.pages import CAPTURE
+    from crawler.stories.features import article_features
+
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    reader = PageReader(settings)
+    articles = [reader.read(SavedFile(path, CAPTURE)).entry for path in sorted(SEEDS.glob("*.txt"))]
+    assert all(article.story_features is not None for article in articles)
+    engine = prepare_database(sqlite_url)
+    ArticleStore(engine, StoryAssigner()).write_articles(articles)
+    with engine.connect() as connection:
+        rows = {row.url: row._mapping for row in connection.execute(select(
+            Article.id, Article.url, Article.title, Article.subtitle, Article.body, Article.captions,
+            Article.language))}
+        bands = {}
+        for article_id, band, bucket in connection.execute(select(StoryBand.article_id, StoryBand.band,
+                                                                  StoryBand.bucket)):
+            bands.setdefault(article_id, {})[band] = bucket
+    engine.dispose()
+    assert len(rows) == len(articles) == 5
+    for article in articles:
+        row = rows[article.url]
+        stored = article_features(row)
+        assert (article.story_features.profile.lead, article.story_features.profile.text) == (
+            stored.profile.lead, stored.profile.text)
+        assert article.story_features.buckets == stored.buckets == [bands[row["id"]][b] for b in range(BANDS)]

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, text, update
 
-from crawler.stories.features import Profile, bands, jaccard, shingles
+from crawler.stories.features import ArticleFeatures, Profile, article_features, jaccard, shingles, warm_up
 from db.models import Article, StoryBand, StoryRow, StoryTerm
 
 # Key terms per article that find its candidates, and the weight they need.
@@ -102,12 +102,10 @@ class StoryAssigner:
         )
 
     def prepare(self) -> None:
-        """Read what the comparison needs once per process (the word
-        frequencies, numpy; 0.2 s the first time, nothing after): before a
-        transaction holds the database."""
+        """Read what computing features needs once per process (see
+        features.warm_up): before a transaction holds the database."""
         if not self._prepared:
-            Profile.of("تحضير", None, "تحضير", None)
-            bands({"تحضير"})
+            warm_up()
             self._prepared = True
 
     # --- the comparison --------------------------------------------------------
@@ -132,20 +130,20 @@ class StoryAssigner:
 
     # --- assignment ------------------------------------------------------------
 
-    def assign(self, connection: Connection, records: list[dict], now: datetime) -> None:
+    def assign(self, connection: Connection, records: list[dict], now: datetime,
+               features: dict[int, ArticleFeatures] | None = None) -> None:
         """Give each record (an `articles` row as a dict, with its id) a story,
-        and store its terms and bands for the articles that come later."""
+        and store its terms and bands for the articles that come later.
+        `features`: by id, the records' features computed already (by the
+        replay's reader, from the same values)."""
         if not records:
             return
-        batch = [
-            Member(record["id"], record["published_at"], record.get("story_id"),
-                   Profile.of(record["title"], record["subtitle"], record["body"], record["captions"],
-                              record.get("language")),
-                   body=record["body"])
-            for record in records
-        ]
-        for member in batch:
-            member.buckets = bands(member.shingles())
+        features = features or {}
+        batch = []
+        for record in records:
+            known = features.get(record["id"]) or article_features(record)
+            batch.append(Member(record["id"], record["published_at"], record.get("story_id"), known.profile,
+                                list(known.buckets), body=record["body"]))
         ids = [member.id for member in batch]
         for id_chunk in chunks(ids):
             connection.execute(delete(StoryTerm).where(StoryTerm.article_id.in_(id_chunk)))
