@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, MetaData, SmallInteger, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger, Boolean, Float, ForeignKey, Index, Integer, MetaData, SmallInteger, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import GzippedBytes, UTCDateTime
@@ -162,9 +164,14 @@ class StoryTerm(Base):
     article_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
-    term: Mapped[str] = mapped_column(Text, primary_key=True, index=True)
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
     lead_weight: Mapped[float] = mapped_column(Float)
     text_weight: Mapped[float] = mapped_column(Float)
+    # The article's publication: a dated article's candidates are a range of
+    # the (term, published_at) index, within the event window.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_story_terms_term_published_at", "term", "published_at"),)
 
 
 class ArticleVersion(Base):

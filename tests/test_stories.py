@@ -428,3 +428,43 @@ def test_the_features_a_replay_reader_computes_are_the_stored_rows_features(sqli
         assert (article.story_features.profile.lead, article.story_features.profile.text) == (
             stored.profile.lead, stored.profile.text)
         assert article.story_features.buckets == stored.buckets == [bands[row["id"]][b] for b in range(BANDS)]
+
+
+def test_story_terms_made_before_0010_get_their_articles_times(db_url, story_set):
+    """A story_terms table as migration 0006 first made it (no publication,
+    an index on the term alone) gets the column from its articles, and the
+    (term, published_at) index, at 0010; the stories stay the same."""
+    import hashlib
+
+    from sqlalchemy import inspect
+
+    entries, articles = story_set
+    engine = prepare_database(db_url)
+    ArticleStore(engine, StoryAssigner()).write_articles([dataclasses.replace(item) for item in articles])
+    before = story_of_url(engine)
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0009")
+        connection.execute(text("DROP INDEX ix_story_terms_term_published_at"))
+        connection.execute(text("ALTER TABLE story_terms DROP COLUMN published_at"))
+        connection.execute(text("CREATE INDEX ix_story_terms_term ON story_terms (term)"))
+    prepare_database(engine)
+    indexes = {index["name"] for index in inspect(engine).get_indexes("story_terms")}
+    assert "ix_story_terms_term_published_at" in indexes and "ix_story_terms_term" not in indexes
+    with engine.connect() as connection:
+        mismatched = connection.execute(
+            select(func.count()).select_from(StoryTerm).join(Article, Article.id == StoryTerm.article_id)
+            .where(func.coalesce(StoryTerm.published_at, Article.first_seen_at)
+                   != func.coalesce(Article.published_at, Article.first_seen_at))).scalar_one()
+        dated = connection.execute(select(func.count()).select_from(StoryTerm)
+                                   .where(StoryTerm.published_at.is_not(None))).scalar_one()
+    assert mismatched == 0 and dated > 0
+    # A later copy, edited, still finds its story through the index.
+    original = "https://aawsat.com/الاقتصاد/5078200"
+    late = by_url(story_set, original)
+    late.url, late.body = original + "-again", late.body + "\n\nتحديث"
+    late.content_hash = hashlib.sha256(late.body.encode()).hexdigest()
+    ArticleStore(engine, StoryAssigner()).write_articles([late])
+    after = story_of_url(engine)
+    assert after[late.url] == before[original]
+    assert {url: after[url] for url in before} == before
+    engine.dispose()

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 
 from crawler.stories.features import ArticleFeatures, Profile, article_features, jaccard, shingles, warm_up
 from db.models import Article, StoryBand, StoryRow, StoryTerm
@@ -261,15 +261,18 @@ class StoryAssigner:
         undated = [member for member in batch if member.published_at is None]
         for group in (dated, undated):
             keys = sorted({term for member in group for term in member.profile.key_terms(KEY_TERMS, KEY_TERM_WEIGHT)})
-            when = None
+            times = [None]
             if group is dated and dated:
                 dates = [member.published_at for member in dated]
-                when = or_(Article.published_at.is_(None),
-                           Article.published_at.between(min(dates) - self.window, max(dates) + self.window))
+                # Two ranges of the (term, published_at) index: the window, and the undated.
+                times = [StoryTerm.published_at.between(min(dates) - self.window, max(dates) + self.window),
+                         StoryTerm.published_at.is_(None)]
             for key_chunk in chunks(keys):
-                query = select(StoryTerm.article_id, Article.story_id, StoryTerm.term.label("key")).join(
-                    Article, Article.id == StoryTerm.article_id).where(StoryTerm.term.in_(key_chunk))
-                found.update(connection.execute(latest_per_story(query if when is None else query.where(when))).all())
+                for when in times:
+                    query = select(StoryTerm.article_id, Article.story_id, StoryTerm.term.label("key")).join(
+                        Article, Article.id == StoryTerm.article_id).where(StoryTerm.term.in_(key_chunk))
+                    found.update(connection.execute(
+                        latest_per_story(query if when is None else query.where(when))).all())
         members: dict[int, Member] = {}
         self._load(connection, sample({k: v for k, v in found.items() if k not in ids}), members)
         # The stories of undated candidates, whole: an undated article moves
@@ -334,7 +337,8 @@ class StoryAssigner:
             member.story_id = story_id
 
     def _write_features(self, connection: Connection, batch: list[Member]) -> None:
-        terms = [{"article_id": m.id, "term": term, "lead_weight": lead, "text_weight": text}
+        terms = [{"article_id": m.id, "term": term, "lead_weight": lead, "text_weight": text,
+                  "published_at": m.published_at}
                  for m in batch for term, lead, text in m.profile.rows()]
         buckets = [{"article_id": m.id, "band": band, "bucket": bucket}
                    for m in batch for band, bucket in enumerate(m.buckets)]

@@ -108,11 +108,13 @@ def upgrade() -> None:
         sa.Column("term", sa.Text(), nullable=False),
         sa.Column("lead_weight", sa.Float(), nullable=False),
         sa.Column("text_weight", sa.Float(), nullable=False),
+        # The article's publication (migration 0010 added it to tables made before).
+        sa.Column("published_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["article_id"], ["articles.id"], ondelete="CASCADE",
                                 name=op.f("fk_story_terms_article_id_articles")),
         sa.PrimaryKeyConstraint("article_id", "term", name=op.f("pk_story_terms")),
     )
-    op.create_index(op.f("ix_story_terms_term"), "story_terms", ["term"])
+    op.create_index(op.f("ix_story_terms_term_published_at"), "story_terms", ["term", "published_at"])
     op.execute(STORY_SUMMARY.format(outlets=OUTLETS[op.get_bind().dialect.name]))
     op.execute(STORY_ARTICLES)
     assign_stored_articles(op.get_bind())
@@ -142,8 +144,7 @@ def assign_stored_articles(connection) -> None:
 def downgrade() -> None:
     op.execute("DROP VIEW story_articles")
     op.execute("DROP VIEW story_summary")
-    op.drop_index(op.f("ix_story_terms_term"), table_name="story_terms")
-    op.drop_table("story_terms")
+    op.drop_table("story_terms")  # with its index (named as 0006 or 0010 made it)
     op.drop_index(op.f("ix_story_bands_bucket"), table_name="story_bands")
     op.drop_table("story_bands")
     with legacy_alter_table(), op.batch_alter_table("articles") as batch:
