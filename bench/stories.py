@@ -13,11 +13,19 @@ Cost: the set copied --copies times, each copy with words of its own (every
 word marked with the copy's number) and dates moved by 3 days a copy, is
 stored in batches of 100 with stories and, in the same run, without
 (ArticleStore(stories=None)): articles per second of CPU time of both, and
-the ratio. What a process pays once (the word-frequency list, datasketch's
-import) is timed apart.
+the ratio. What a process pays once (the word-frequency list, numpy and the
+MinHash permutations) is timed apart.
+
+Scale (--stored N, default 0 and 100000): the cost of storing 1,000 new
+articles (10 batches of 100, dated within two days, as a day's crawl) into a database that
+holds N articles already, 300 a day before the newest (rows written
+directly: 25 terms each, drawn from the new articles' own key terms and from
+names of their own, in stories of 5), against an empty database in the same
+run. The articles of the event window are as many whatever N is (beyond
+2,100): what grows is the history outside it.
 
 Usage (from the repository root):
-  .venv/bin/python bench/stories.py [--copies N] [-v]
+  .venv/bin/python bench/stories.py [--copies N] [--stored N ...] [-v]
 """
 from __future__ import annotations
 
@@ -33,12 +41,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.stories.features import _frequencies, bands  # noqa: E402
+from crawler.stories.assign import KEY_TERM_WEIGHT, KEY_TERMS  # noqa: E402
+from crawler.stories.features import Profile, _frequencies, bands  # noqa: E402
 from db.session import prepare_database  # noqa: E402
 from db.store import ArticleStore  # noqa: E402
 from tests.story_set import items, load_set, pair_score, story_of_url  # noqa: E402
 
 BATCH = 100
+STORED_PER_DAY = 300
 
 
 def arrival_orders(articles) -> dict[str, list[int] | None]:
@@ -104,7 +114,7 @@ def copies(articles, count: int):
 
 def cost(articles, count: int, folder: Path) -> None:
     corpus = list(copies(articles, count))
-    # Once per process (timed apart in main): the word frequencies, datasketch's import.
+    # Once per process (timed apart in main): the word frequencies, numpy.
     _frequencies()
     bands({"a b c"})
     results = {}
@@ -122,9 +132,64 @@ def cost(articles, count: int, folder: Path) -> None:
     print(f"  with / without   {results['with stories'] / results['without stories']:.2f}x the time")
 
 
+def fill(db: Path, count: int, key_terms: list[str], newest) -> None:
+    """`count` stored articles, STORED_PER_DAY a day up to `newest`, with
+    their stories and terms, written directly (sqlite3)."""
+    import sqlite3
+
+    rng = random.Random(5)
+    own = [f"اسم{number}" for number in range(5000)]
+    stamp = "%Y-%m-%d %H:%M:%S.%f"
+    connection = sqlite3.connect(db)
+    connection.executemany("INSERT INTO stories (id, title, created_at, updated_at) VALUES (?, 't', ?, ?)",
+                           [(story, newest.strftime(stamp), newest.strftime(stamp))
+                            for story in range(1, count // 5 + 2)])
+    articles, terms = [], []
+    for number in range(1, count + 1):
+        when = (newest - timedelta(days=(count - number) / STORED_PER_DAY)).strftime(stamp)
+        articles.append((number, f"https://stored.example/{number}", f"stored.example/{number}", "t", "b", when,
+                         when, when, 1, number // 5 + 1))
+        for term in {*rng.sample(key_terms, 5), *rng.sample(own, 20)}:
+            terms.append((number, term, 1.5, 1.5, when))
+    connection.executemany("INSERT INTO articles (id, url, url_key, title, body, published_at, first_seen_at, "
+                           "last_seen_at, version, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", articles)
+    connection.executemany("INSERT INTO story_terms (article_id, term, lead_weight, text_weight, published_at) "
+                           "VALUES (?, ?, ?, ?, ?)", terms)
+    connection.commit()
+    connection.close()
+
+
+def scale(articles, stored_counts: list[int], folder: Path) -> None:
+    corpus = list(copies(articles, 40))[:1000]
+    dated = [item for item in corpus if item.published_at is not None]
+    newest = max(item.published_at for item in dated)
+    for item in dated:  # all within the two days before the newest
+        item.published_at = newest - timedelta(days=(newest - item.published_at).days % 2)
+    key_terms = sorted({term for item in corpus for term in Profile.of(
+        item.title, item.subtitle, item.body, "\n".join(item.captions)).key_terms(KEY_TERMS, KEY_TERM_WEIGHT)})
+    print(f"store cost at scale: {len(corpus)} new articles in batches of {BATCH} (SQLite, CPU time)")
+    anchor = None
+    for count in stored_counts:
+        db = folder / f"scale-{count}.db"
+        prepare_database(f"sqlite:///{db}").dispose()
+        fill(db, count, key_terms, newest)
+        engine = prepare_database(f"sqlite:///{db}")
+        store = ArticleStore(engine)
+        started = time.process_time()
+        for start in range(0, len(corpus), BATCH):
+            store.write_articles([dataclasses.replace(item) for item in corpus[start:start + BATCH]])
+        seconds = time.process_time() - started
+        engine.dispose()
+        anchor = anchor or seconds
+        print(f"  {count:>9,} stored before  {seconds * 1000 / len(corpus):6.2f} ms an article  "
+              f"({seconds / anchor:.2f}x the first)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=40, help="copies of the set for the cost (default 40)")
+    parser.add_argument("--stored", type=int, nargs="+", default=[0, 100_000],
+                        help="articles stored before, for the scale figure (default 0 100000)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the wrong pairs")
     args = parser.parse_args()
     entries = load_set()
@@ -134,10 +199,11 @@ def main() -> None:
     loaded = time.perf_counter()
     bands({"a b c"})
     print(f"once per process: word frequencies read in {loaded - started:.2f} s, "
-          f"datasketch imported in {time.perf_counter() - loaded:.2f} s")
+          f"numpy and the permutations in {time.perf_counter() - loaded:.2f} s")
     with tempfile.TemporaryDirectory() as folder:
         quality(entries, articles, Path(folder), args.verbose)
         cost(articles, args.copies, Path(folder))
+        scale(articles, args.stored, Path(folder))
 
 
 if __name__ == "__main__":

@@ -468,3 +468,22 @@ def test_story_terms_made_before_0010_get_their_articles_times(db_url, story_set
     assert after[late.url] == before[original]
     assert {url: after[url] for url in before} == before
     engine.dispose()
+
+
+def test_a_batch_looks_for_candidates_in_the_windows_of_its_dates():
+    from datetime import datetime, timezone
+
+    from crawler.stories.assign import windows
+
+    day = timedelta(days=1)
+    first = datetime(2019, 3, 1, tzinfo=timezone.utc)
+    later = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    # Two days of 2019 and two of 2024: two ranges, not the five years between them.
+    assert windows([later, first, first + day, later + 5 * day], 3 * day) == [
+        (first - 3 * day, first + 4 * day), (later - 3 * day, later + 8 * day)]
+    assert windows([first, first + 7 * day], 3 * day) == [(first - 3 * day, first + 3 * day),
+                                                          (first + 4 * day, first + 10 * day)]
+    # At most four queries: the closest windows are merged.
+    spread = [first + 10 * n * day for n in range(6)] + [later]
+    assert windows(spread, day) == [(first - day, first + 31 * day), (first + 39 * day, first + 41 * day),
+                                    (first + 49 * day, first + 51 * day), (later - day, later + day)]

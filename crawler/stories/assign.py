@@ -42,6 +42,8 @@ KEY_TERMS = 8
 KEY_TERM_WEIGHT = 1.0
 # Articles of one story compared with a new one, at most (the latest).
 STORY_SAMPLE = 8
+# Articles found by one key term or bucket, at most (the latest stored).
+KEY_SAMPLE = 64
 # Keeps the IN (...) lists under the bound-parameter limits of both engines.
 CHUNK = 500
 
@@ -263,9 +265,10 @@ class StoryAssigner:
             keys = sorted({term for member in group for term in member.profile.key_terms(KEY_TERMS, KEY_TERM_WEIGHT)})
             times = [None]
             if group is dated and dated:
-                dates = [member.published_at for member in dated]
-                # Two ranges of the (term, published_at) index: the window, and the undated.
-                times = [StoryTerm.published_at.between(min(dates) - self.window, max(dates) + self.window),
+                # Ranges of the (term, published_at) index: the windows around the
+                # batch's dates (a batch of a backfill may span years), and the undated.
+                times = [*(StoryTerm.published_at.between(first, last) for first, last in
+                           windows([member.published_at for member in dated], self.window)),
                          StoryTerm.published_at.is_(None)]
             for key_chunk in chunks(keys):
                 for when in times:
@@ -366,16 +369,36 @@ class StoryAssigner:
                 )
 
 
+def windows(dates: list[datetime], window: timedelta, most: int = 4) -> list[tuple[datetime, datetime]]:
+    """The dates' windows (each date +- `window`), overlapping ones merged,
+    then the closest ones until there are at most `most` (one query each)."""
+    merged: list[list[datetime]] = []
+    for date in sorted(dates):
+        if merged and date - window <= merged[-1][1]:
+            merged[-1][1] = date + window
+        else:
+            merged.append([date - window, date + window])
+    while len(merged) > most:
+        gap = min(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
+        merged[gap:gap + 2] = [[merged[gap][0], merged[gap + 1][1]]]
+    return [(first, last) for first, last in merged]
+
+
 def latest_per_story(query):
-    """Of the (article_id, story_id, key) rows of `query`, the latest
-    STORY_SAMPLE articles of each story for each key, (article_id, story_id):
-    the rows `sample` would keep, without sending the database's every
-    article of a common name or a story of a thousand copies to Python."""
+    """Of the (article_id, story_id, key) rows of `query`, (article_id,
+    story_id) of the latest STORY_SAMPLE articles of each story for each key
+    (the rows `sample` would keep), and of the latest KEY_SAMPLE for each key
+    in all: a story of a thousand copies, or a name in every article of a
+    busy week, sends no more rows to Python than a rare one."""
     rows = query.subquery()
     story = func.coalesce(rows.c.story_id, -rows.c.article_id)  # stored before stories: each its own
-    ranked = select(rows.c.article_id, rows.c.story_id, func.row_number().over(
-        partition_by=(rows.c.key, story), order_by=rows.c.article_id.desc()).label("rank")).subquery()
-    return select(ranked.c.article_id, ranked.c.story_id).where(ranked.c.rank <= STORY_SAMPLE)
+    ranked = select(
+        rows.c.article_id, rows.c.story_id,
+        func.row_number().over(partition_by=(rows.c.key, story), order_by=rows.c.article_id.desc()).label("rank"),
+        func.row_number().over(partition_by=rows.c.key, order_by=rows.c.article_id.desc()).label("key_rank"),
+    ).subquery()
+    return select(ranked.c.article_id, ranked.c.story_id).where(ranked.c.rank <= STORY_SAMPLE,
+                                                               ranked.c.key_rank <= KEY_SAMPLE)
 
 
 def latest_of_each_story(candidates: dict[int, Member]) -> dict[int, Member]:
