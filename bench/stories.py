@@ -116,7 +116,7 @@ def cost(articles, count: int, folder: Path) -> None:
     corpus = list(copies(articles, count))
     # Once per process (timed apart in main): the word frequencies, numpy.
     _frequencies()
-    bands({"a b c"})
+    bands({b"a b c"})
     results = {}
     for label, stories in (("without stories", None), ("with stories", "default")):
         engine = prepare_database(f"sqlite:///{folder / (label.replace(' ', '_') + '-cost.db')}")
@@ -197,7 +197,7 @@ def main() -> None:
     started = time.perf_counter()
     _frequencies()
     loaded = time.perf_counter()
-    bands({"a b c"})
+    bands({b"a b c"})
     print(f"once per process: word frequencies read in {loaded - started:.2f} s, "
           f"numpy and the permutations in {time.perf_counter() - loaded:.2f} s")
     with tempfile.TemporaryDirectory() as folder:

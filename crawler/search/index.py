@@ -50,12 +50,12 @@ def index_row(article: Mapping) -> dict:
     row = {"id": article["id"], "outlet": article.get("outlet"), "published_at": article.get("published_at"),
            "title": index_text(texts["title"]), "subtitle": index_text(texts["subtitle"]),
            "tags": index_text(texts["tags"])}
-    body = " ".join(terms for terms in (" ".join(folded_terms(_folded_body(article))),
+    body = " ".join(terms for terms in (" ".join(folded_terms(folded_body(article))),
                                         index_text(article.get("captions"))) if terms)
     return {**row, "body": body}
 
 
-def _folded_body(article: Mapping) -> str:
+def folded_body(article: Mapping) -> str:
     """The body in search form, cut from `search_text` (title, subtitle and body
     folded, SearchFormNormalizer) when it holds them: folding the body again
     would cost as much as the rest of the indexing."""

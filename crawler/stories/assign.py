@@ -62,11 +62,12 @@ class Member:
     story_id: int | None
     profile: Profile
     buckets: list[int] = field(default_factory=list)
-    body: str | None = None  # loaded for near-duplicate candidates only
+    # Title, subtitle, body and search text: loaded for near-duplicate candidates only.
+    texts: dict | None = None
     # An undated article's time is its story's: the first and last dated
     # publication in it, so an undated report links no events months apart.
     span: tuple[datetime, datetime] | None = None
-    _shingles: set[str] | None = None
+    _shingles: set[bytes] | None = None
 
     @property
     def bucket_set(self) -> frozenset[int]:
@@ -75,9 +76,9 @@ class Member:
     def when(self) -> tuple[datetime, datetime] | None:
         return (self.published_at, self.published_at) if self.published_at is not None else self.span
 
-    def shingles(self) -> set[str]:
+    def shingles(self) -> set[bytes]:
         if self._shingles is None:
-            self._shingles = shingles(self.body)
+            self._shingles = shingles(self.texts or {})
         return self._shingles
 
 
@@ -145,7 +146,7 @@ class StoryAssigner:
         for record in records:
             known = features.get(record["id"]) or article_features(record)
             batch.append(Member(record["id"], record["published_at"], record.get("story_id"), known.profile,
-                                list(known.buckets), body=record["body"]))
+                                list(known.buckets), texts=record))
         ids = [member.id for member in batch]
         for id_chunk in chunks(ids):
             connection.execute(delete(StoryTerm).where(StoryTerm.article_id.in_(id_chunk)))
@@ -298,8 +299,9 @@ class StoryAssigner:
                 member.span = spans.get(member.story_id)
         near = sorted(duplicates & members.keys())
         for id_chunk in chunks(near):
-            for row in connection.execute(select(Article.id, Article.body).where(Article.id.in_(id_chunk))):
-                members[row.id].body = row.body
+            for row in connection.execute(select(Article.id, Article.title, Article.subtitle, Article.body,
+                                                 Article.search_text).where(Article.id.in_(id_chunk))):
+                members[row.id].texts = dict(row._mapping)
         return members
 
     def _load(self, connection: Connection, ids: list[int], members: dict[int, Member]) -> None:

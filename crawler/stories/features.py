@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from crawler.stories import frequencies
+from crawler.search.index import folded_body
 from crawler.stories.frequencies import RAREST
 from pipelines.arabic import fold_normalized
 
@@ -189,15 +190,21 @@ class Profile:
         return (cosine(self.lead, other.lead, lead * other_lead) + cosine(self.text, other.text, text * other_text)) / 2
 
 
-def shingles(body: str | None) -> set[str]:
-    """Word n-grams of the folded body."""
-    words = folded_words(body)
+def shingles(article) -> set[bytes]:
+    """Word n-grams of the article's body in search form (a mapping with the
+    row's title, subtitle, body and search_text: the body is cut from the
+    search text, folded once already), UTF-8."""
+    return shingles_of(folded_body(article))
+
+
+def shingles_of(folded: str) -> set[bytes]:
+    words = folded.encode().split()
     if len(words) < SHINGLE_WORDS:
-        return {" ".join(words)} if words else set()
-    return set(map(" ".join, zip(*(words[start:] for start in range(SHINGLE_WORDS)))))
+        return {b" ".join(words)} if words else set()
+    return set(map(b" ".join, zip(*(words[start:] for start in range(SHINGLE_WORDS)))))
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: set[bytes], b: set[bytes]) -> float:
     if not a or not b:
         return 0.0
     common = len(a & b)
@@ -224,13 +231,13 @@ def _permutations():
     return a, b
 
 
-def minhash(shingle_set: set[str]):
+def minhash(shingle_set: set[bytes]):
     """The MinHash signature of the shingles: NUM_PERM uint32 values."""
     import numpy
 
     a, b = _permutations()
     sha1 = hashlib.sha1
-    digests = b"".join([sha1(shingle.encode()).digest()[:4] for shingle in shingle_set])
+    digests = b"".join([sha1(shingle).digest()[:4] for shingle in shingle_set])
     hashed = numpy.frombuffer(digests, dtype="<u4").astype(numpy.uint32)
     # MurmurHash3's finalizer, a fixed bijection that spreads the input hashes.
     hashed ^= hashed >> 16
@@ -241,7 +248,7 @@ def minhash(shingle_set: set[str]):
     return (hashed[:, None] * a + b).min(axis=0)
 
 
-def bands(shingle_set: set[str]) -> list[int]:
+def bands(shingle_set: set[bytes]) -> list[int]:
     """The LSH bucket of each band of the shingles' MinHash, as signed 64-bit
     integers (a BIGINT on both databases); the band number is hashed in, so
     one indexed column holds them all."""
@@ -267,14 +274,14 @@ class ArticleFeatures:
 
 def article_features(record) -> ArticleFeatures:
     """The features of an `articles` row (a mapping with its title, subtitle,
-    body, captions as stored, and language)."""
+    body, captions as stored, search_text and language)."""
     return ArticleFeatures(
         Profile.of(record["title"], record["subtitle"], record["body"], record["captions"], record.get("language")),
-        bands(shingles(record["body"])),
+        bands(shingles(record)),
     )
 
 
 def warm_up() -> None:
     """Read what the features need once per process: the word frequencies
     and numpy (0.2 s the first time, nothing after)."""
-    article_features({"title": "تحضير", "subtitle": None, "body": "تحضير", "captions": None})
+    article_features({"title": "تحضير", "subtitle": None, "body": "تحضير", "captions": None, "search_text": None})
