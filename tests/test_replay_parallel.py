@@ -9,7 +9,6 @@ import io
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
