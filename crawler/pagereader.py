@@ -264,7 +264,11 @@ class PageReader:
             from db.store import article_values
 
             # Here, in a worker with -j N, rather than in the one writer.
-            entry.story_features = article_features(article_values(entry))
+            try:
+                entry.story_features = article_features(article_values(entry))
+            except Exception:  # a bug here must not cost the page: the store computes them again
+                logger.exception("Story features failed on %s", entry.input_ref or entry.url)
+                self.stats.inc_value("stories/features_failed")
         return Outcome(entry, self.stats.take())
 
     @staticmethod

@@ -52,11 +52,12 @@ _FILE_TYPES = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.
 def iter_input_files(paths: list[str], extensions: list[str]):
     """Yield (path, problem, stat) for every saved page under `paths`, in a
     stable order; problem is None for a file to read (stat: its os.stat), else
-    an `UnreadableInput` saying why it cannot be read. Folders are read recursively, through symbolic links,
-    each folder once (a link back to a folder above is no loop); in them only
-    names of saved page types count, and each one is accounted for: a broken
-    link is `missing`, a FIFO, device or socket `not_a_file`, a file or folder
-    without read permission `unreadable`. A path given by name may be of no
+    an `UnreadableInput` saying why it cannot be read. Folders are read
+    recursively, through symbolic links, each folder once (a link back to a
+    folder above is no loop); in them only names of saved page types count,
+    and each one is accounted for: a broken link is `missing`, a FIFO, device
+    or socket `not_a_file`, a file or folder without read permission
+    `unreadable`. A path given by name may be of no
     saved page type (`unsupported_format`)."""
     suffixes = tuple(e.lower() for e in extensions)
     for raw in paths:

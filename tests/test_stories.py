@@ -487,3 +487,30 @@ def test_a_batch_looks_for_candidates_in_the_windows_of_its_dates():
     spread = [first + 10 * n * day for n in range(6)] + [later]
     assert windows(spread, day) == [(first - day, first + 31 * day), (first + 39 * day, first + 41 * day),
                                     (first + 49 * day, first + 51 * day), (later - day, later + day)]
+
+
+def test_a_failure_of_the_readers_features_costs_no_page(sqlite_url, monkeypatch, caplog):
+    """The reader's story features failing (a bug) leave the item without
+    them: it is stored all the same, and the store computes its features."""
+    import crawler.stories.features as features
+    from crawler.pagereader import PageReader, SavedFile
+    from crawler.pages import CAPTURE
+
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    reader = PageReader(settings)
+    computed = features.article_features
+
+    def broken(record):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(features, "article_features", broken)
+    outcome = reader.read(SavedFile(SEEDS / KHABERAIN_LAVROV, CAPTURE))
+    monkeypatch.setattr(features, "article_features", computed)
+    assert outcome.entry.body and outcome.entry.story_features is None
+    assert outcome.stats["stories/features_failed"] == 1 and "Story features failed" in caplog.text
+    engine = prepare_database(sqlite_url)
+    assert ArticleStore(engine, StoryAssigner()).write_articles([outcome.entry]) == ["new"]
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(StoryBand)).scalar_one() == BANDS
+    engine.dispose()
