@@ -11,8 +11,6 @@ page is `too_large` and keeps only its first `RAW_PREFIX_BYTES` for the record.
 """
 from __future__ import annotations
 
-import gzip
-import io
 import re
 import zlib
 
@@ -21,6 +19,8 @@ from crawler.extraction.decoding import mostly_utf8
 ARABIC_LETTER = re.compile(r"[\u0621-\u064A]")
 _CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
 GZIP_MAGIC = b"\x1f\x8b"
+# zlib window bits that read a gzip header and trailer (16 + a 32 KB window).
+GZIP_WBITS = 31
 # Ten times the largest of ~1,000 real news pages (9,751 elements, 1.4 MB of text).
 MAX_ELEMENTS = 100_000
 MAX_TEXT_CHARS = 2_000_000
@@ -45,18 +45,28 @@ def too_large(detail: str, page: bytes) -> UnreadableInput:
 
 def maybe_gunzip(data: bytes, max_size: int = 0) -> bytes:
     """`data` with gzip undone (several members too), inflated up to `max_size`
-    bytes (0: no limit) and no further: a small file can inflate to gigabytes."""
+    bytes (0: no limit) and no further: a small file can inflate to gigabytes.
+    zlib checks each member's CRC and length, as gzip.GzipFile does; called
+    directly, it takes a third less time (GzipFile sizes a read buffer to
+    `max_size`)."""
     if data[:2] != GZIP_MAGIC:
         return data
+    parts, inflated, rest = [], 0, data
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            # GzipFile inflates in chunks as it is read (zlib's max_length), never past what is asked.
-            page = stream.read(max_size + 1) if max_size else stream.read()
-    except (OSError, EOFError, zlib.error) as exc:
+        while rest:
+            member = zlib.decompressobj(GZIP_WBITS)
+            part = member.decompress(rest, max_size + 1 - inflated) if max_size else member.decompress(rest)
+            parts.append(part)
+            inflated += len(part)
+            if max_size and inflated > max_size:
+                raise too_large(f"{len(data)} bytes of gzip inflate to more than DOWNLOAD_MAXSIZE ({max_size})",
+                                b"".join(parts))
+            if not member.eof:
+                raise EOFError("the gzip stream ends before its end-of-stream marker")
+            rest = member.unused_data.lstrip(b"\x00")  # gzip allows zero padding between members
+    except (EOFError, zlib.error) as exc:
         raise UnreadableInput("corrupt_gzip", str(exc)) from None
-    if max_size and len(page) > max_size:
-        raise too_large(f"{len(data)} bytes of gzip inflate to more than DOWNLOAD_MAXSIZE ({max_size})", page)
-    return page
+    return b"".join(parts)
 
 
 def inflated_prefix(data: bytes, size: int = RAW_PREFIX_BYTES) -> bytes:

@@ -28,6 +28,26 @@ def test_gzip_is_decompressed_and_corrupt_gzip_is_refused():
     assert exc.value.reason == "corrupt_gzip"
 
 
+PAGE_GZ = gzip.compress("<html><body><p>{}</p></body></html>".format(ARABIC * 50).encode())
+
+
+def test_gzip_members_may_be_padded_with_zero_bytes():
+    page = gzip.decompress(PAGE_GZ)
+    assert maybe_gunzip(PAGE_GZ + b"\0" * 4 + PAGE_GZ, 10 * len(page)) == page + page
+
+
+@pytest.mark.parametrize("damaged", [
+    PAGE_GZ[:-8] + bytes(4) + PAGE_GZ[-4:],  # the CRC of another text
+    PAGE_GZ[:-4] + bytes(4),  # the length of another text
+    PAGE_GZ[:-1],  # cut in the trailer
+    PAGE_GZ + b"<html>",  # something else after the member
+])
+def test_a_damaged_gzip_member_is_refused(damaged):
+    with pytest.raises(UnreadableInput) as exc:
+        maybe_gunzip(damaged)
+    assert exc.value.reason == "corrupt_gzip"
+
+
 @pytest.mark.parametrize("data, reason", [
     (b"", "empty"), (b" \n\t\n", "empty"), (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
     (bytes(range(1, 32)) * 20, "binary"),
