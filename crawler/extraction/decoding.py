@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
 from charset_normalizer import from_bytes
@@ -49,6 +49,9 @@ class Decoded:
     encoding: str
     # `charset_mismatch` when the bytes contradicted the declared charset.
     warning: str | None = None
+    # The bytes, when they are the text's UTF-8 exactly (valid UTF-8, no
+    # BOM): the parser reads them without encoding the text again.
+    utf8: bytes | None = field(default=None, compare=False, repr=False)
 
 
 def decode_page(body: bytes, encoding: str | None = None) -> Decoded:
@@ -65,9 +68,10 @@ def decode_page(body: bytes, encoding: str | None = None) -> Decoded:
 
     utf8 = _strict(body, "utf-8")
     if utf8 is not None:
+        exact = body if isinstance(body, bytes) else None
         if declared in (None, "utf-8") or body.isascii():
-            return Decoded(utf8, declared or "utf-8")
-        return Decoded(utf8, "utf-8", CHARSET_MISMATCH)
+            return Decoded(utf8, declared or "utf-8", utf8=exact)
+        return Decoded(utf8, "utf-8", CHARSET_MISMATCH, utf8=exact)
     if declared == "utf-8":
         text = body.decode("utf-8", errors="replace")
         if mostly_utf8(text):

@@ -178,7 +178,7 @@ class ParsedPage:
         """The parsed page, or None for an empty or unparsable one. `encoding`
         (an HTTP header's) overrides the page's own declaration."""
         decoded = decode_page(body, encoding) if isinstance(body, (bytes, bytearray)) else None
-        tree = parse_html(decoded.text if decoded else body)
+        tree = parse_html(decoded.text, decoded.utf8) if decoded else parse_html(body)
         if tree is None:
             return None
         objects = [obj for script in tree.iter("script")
@@ -219,8 +219,9 @@ class ParsedPage:
                 if "canonical" in link.get("rel", "").lower().split() and link.get("href")]
 
 
-def parse_html(text: str) -> lxml.html.HtmlElement | None:
-    """The page's lxml tree, or None for an empty or unparsable page."""
+def parse_html(text: str, utf8: bytes | None = None) -> lxml.html.HtmlElement | None:
+    """The page's lxml tree, or None for an empty or unparsable page. `utf8`:
+    the text's UTF-8 bytes, when at hand."""
     if not text or not text.strip():
         return None
     try:
@@ -228,7 +229,7 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
         # (already applied) charset declaration. Control characters XML
         # forbids are dropped: lxml keeps them, trafilatura's serializations
         # of the tree then fail and the text comes out empty.
-        data = text.encode("utf-8", "surrogatepass").translate(None, _NOT_XML_BYTES)
+        data = (utf8 if utf8 is not None else text.encode("utf-8", "surrogatepass")).translate(None, _NOT_XML_BYTES)
         return lxml.html.document_fromstring(data, parser=_HTML_PARSER)
     except (etree.ParserError, ValueError) as exc:
         logger.debug("Unparsable HTML: %s", exc)
