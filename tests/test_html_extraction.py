@@ -259,6 +259,15 @@ def test_an_article_inside_noscript_or_a_button_is_still_read(wrapper):
     assert item.body and item.body.count("فقرة") == 6 and "شارك" not in item.body
 
 
+def test_text_after_a_removed_script_or_input_stays_in_its_paragraph():
+    text = "".join(f"<p>فقرة {n} من نص الخبر<script>var x = {n};</script> الطويل الذي يتناول<input type='hidden'>"
+                   " المحادثات بين الوزيرين في العاصمة.</p>" for n in range(5))
+    html = f"<html><head><title>خبر</title></head><body><article><h1>خبر</h1>{text}</article></body></html>"
+    item = extract_html(html.encode("utf-8"), "https://example.org/a/5")
+    assert paragraphs(item.body) == [f"فقرة {n} من نص الخبر الطويل الذي يتناول المحادثات بين الوزيرين في العاصمة."
+                                     for n in range(5)]
+
+
 def test_the_date_line_and_the_site_header_stay_out_of_the_body():
     text = "".join(f"<p>فقرة {n} من نص الخبر الطويل الذي يتناول المحادثات بين الوزيرين في العاصمة.</p>" for n in range(4))
     html = ('<html lang="ar"><head><title>خبر</title></head><body>'
