@@ -285,9 +285,8 @@ def _reading(text: str, match: re.Match, year: int, month: int, day: int, calend
     return DateReading(local, time is not None, offset, zone, calendar, match.start(), match.end())
 
 
-def _explicit(text: str, month_first: bool = False) -> DateReading | None:
-    match = _find(_DATE_PATTERNS, text)
-    hijri = _find(_HIJRI_PATTERNS, text)
+def _explicit(text: str, match: re.Match | None, hijri: re.Match | None, month_first: bool = False) -> DateReading | None:
+    """The date of the first Gregorian (`match`) and Hijri (`hijri`) date patterns found in `text`."""
     if hijri is not None and (match is None or hijri.start() <= match.start()):
         # The Gregorian date beside it wins (`12 رمضان 1445 هـ - 22 مارس 2024`).
         beside = _find(_DATE_PATTERNS, text[hijri.end():])
@@ -365,8 +364,9 @@ def read_date(text: str | None, *, relative_base: datetime | None = None,
     if not text:
         return None
     # An explicit date is final: when it is invalid dateparser must not guess another.
-    if _find(_DATE_PATTERNS, text) or _find(_HIJRI_PATTERNS, text):
-        reading = _explicit(text, month_first)
+    match, hijri = _find(_DATE_PATTERNS, text), _find(_HIJRI_PATTERNS, text)
+    if match or hijri:
+        reading = _explicit(text, match, hijri, month_first)
     elif short_year and (match := _SHORT_YEAR.search(text)):
         reading = _reading(text, match, 2000 + int(match["y"]), int(match["mo"]), int(match["d"]), "gregorian")
     elif explicit_only:

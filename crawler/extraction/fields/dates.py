@@ -78,14 +78,16 @@ _MODIFIED_LABEL = re.compile(
 _WHITESPACE = re.compile(r"\s+")
 # Elements whose names say they hold a date or a byline.
 _REGEXP = {"re": "http://exslt.org/regular-expressions"}
+# The `[@property]` and `[@class or @id]` tests come first: an EXSLT re:test is
+# a Python call, made for every element of the page without them (1 ms a page).
 _MARKED_DATES = etree.XPath(
     "//*[@itemprop='datePublished'] | //time[@pubdate] | //abbr[contains(@class, 'published')]"
-    " | //*[not(self::meta)][re:test(@property,"
+    " | //*[@property][not(self::meta)][re:test(@property,"
     " '(^|\\s)(schema:|dc:|dcterms:)?(datePublished|dateCreated|date|created|issued)(\\s|$)')]",
     namespaces=_REGEXP,
 )
 _DATE_LINES = etree.XPath(
-    "//*[self::div or self::span or self::p or self::time or self::small or self::li or self::ul]"
+    "//*[self::div or self::span or self::p or self::time or self::small or self::li or self::ul][@class or @id]"
     "[re:test(concat(@class, ' ', @id), 'date|time|publi|posted|submitted|meta|byline|author|info', 'i')]",
     namespaces=_REGEXP,
 )
@@ -249,8 +251,11 @@ def _script_data_date(page: ParsedPage) -> _Found | None:
     every such key names the same day: such data also lists other stories."""
     found = {}
     for script in page.tree.iter("script"):
-        if script.text and (script.get("type") or "").lower() != "application/ld+json":
-            for match in _SCRIPT_PUBLISHED.finditer(script.text):
+        text = script.text
+        # Every key the pattern knows holds one of these: most scripts are ruled out without it.
+        if (text and ("ublish" in text or "ublication" in text)
+                and (script.get("type") or "").lower() != "application/ld+json"):
+            for match in _SCRIPT_PUBLISHED.finditer(text):
                 reading = _read(match["value"], "script data")
                 if reading:
                     found.setdefault(reading.reading.day, reading)
