@@ -285,7 +285,8 @@ def _reading(text: str, match: re.Match, year: int, month: int, day: int, calend
     return DateReading(local, time is not None, offset, zone, calendar, match.start(), match.end())
 
 
-def _explicit(text: str, match: re.Match | None, hijri: re.Match | None, month_first: bool = False) -> DateReading | None:
+def _explicit(text: str, match: re.Match | None, hijri: re.Match | None,
+              month_first: bool = False) -> DateReading | None:
     """The date of the first Gregorian (`match`) and Hijri (`hijri`) date patterns found in `text`."""
     if hijri is not None and (match is None or hijri.start() <= match.start()):
         # The Gregorian date beside it wins (`12 رمضان 1445 هـ - 22 مارس 2024`).
