@@ -32,8 +32,8 @@ the normalizer chain, StoragePipeline) and prints the time of each stage.
 
 The ratio is printed twice: best rate against best rate, and each round's
 own ratio (bare trafilatura and ours in the same round, within a minute of
-each other) with their median, the steadier of the two on a machine whose
-speed drifts.
+each other) with their median, which shows the spread: ours is the
+difference of two whole replays, so one slow start-up moves a round's ratio.
 
 Two clocks: CPU time of the process doing the work (the figure to compare on
 a machine that runs other jobs: everything here runs on one core) and wall
@@ -425,8 +425,8 @@ def main() -> None:
     print(f"extract_html alone / bare:  CPU {cpu['extraction'] / cpu['bare']:.2f}  "
           f"wall {wall['extraction'] / wall['bare']:.2f}")
     print(f"ratio ours/bare:            CPU {cpu['ours'] / cpu['bare']:.2f}  wall {wall['ours'] / wall['bare']:.2f}")
-    # Each round's own ratio: both sides of it ran within a minute of each other, so a slow spell
-    # of the machine weighs on both; the best times above may come from different rounds.
+    # Each round's own ratio (both sides ran within a minute of each other), to show the spread;
+    # the best times above may come from different rounds.
     per_round = [bare.cpu / ours.cpu for bare, ours in zip(timings["bare"], timings["ours"])]
     print(f"  each round (CPU):           {' '.join(f'{r:.2f}' for r in per_round)}  "
           f"median {statistics.median(per_round):.2f}")
