@@ -152,7 +152,10 @@ class StoryBand(Base):
         Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
     band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    bucket: Mapped[int] = mapped_column(BigInteger, index=True)
+    bucket: Mapped[int] = mapped_column(BigInteger)
+
+    # A bucket's latest articles: the end of its range (migration 0011).
+    __table_args__ = (Index("ix_story_bands_bucket_article_id", "bucket", "article_id"),)
 
 
 class StoryTerm(Base):
@@ -171,7 +174,12 @@ class StoryTerm(Base):
     # the (term, published_at) index, within the event window.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_story_terms_term_published_at", "term", "published_at"),)
+    # A term's latest articles, in a window of dates, among the undated, or
+    # at any time: the end of a range of one of these (migration 0011).
+    __table_args__ = (
+        Index("ix_story_terms_term_published_at_article_id", "term", "published_at", "article_id"),
+        Index("ix_story_terms_term_article_id", "term", "article_id"),
+    )
 
 
 class ArticleVersion(Base):

@@ -389,11 +389,76 @@ def test_a_story_of_many_copies_is_compared_by_its_latest_articles(sqlite_url, s
         term = connection.execute(select(StoryTerm.term).group_by(StoryTerm.term)
                                   .order_by(func.count().desc()).limit(1)).scalar_one()
         every = connection.execute(select(StoryTerm.article_id).where(StoryTerm.term == term)).scalars().all()
-        latest = connection.execute(latest_per_story(
-            select(StoryTerm.article_id, Article.story_id, StoryTerm.term.label("key"))
-            .join(Article, Article.id == StoryTerm.article_id).where(StoryTerm.term == term))).all()
+        latest = connection.execute(latest_per_story(connection, StoryTerm.term, [term])).all()
     assert len(every) == 40
     assert sorted(article_id for article_id, _ in latest) == sorted(every)[-STORY_SAMPLE:]
+    engine.dispose()
+
+
+def test_the_candidates_of_a_key_are_its_latest_articles_a_few_of_each_story(db_url):
+    """For each key and condition, the latest KEY_SAMPLE articles that have the
+    key, and of those the latest STORY_SAMPLE of each story: a Python reading
+    of that rule against the query, on stories of hundreds of articles, dated
+    and undated, sharing terms and buckets."""
+    import random
+    from datetime import datetime, timezone
+
+    from crawler.stories.assign import KEY_SAMPLE, STORY_SAMPLE, latest_per_story
+
+    engine = prepare_database(db_url)
+    rng = random.Random(7)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    terms, buckets = ["غزة", "قمة", "نفط", "مطر"], [-(2**62), 5, 2**40]
+    articles, term_rows, band_rows = [], [], []
+    for article_id in range(1, 401):
+        story = rng.choice([1, 2, 3, None])  # None: stored before stories were kept
+        published = None if rng.random() < 0.4 else start + timedelta(hours=rng.randrange(24 * 30))
+        articles.append({"id": article_id, "url": f"https://example.com/{article_id}", "story_id": story,
+                         "published_at": published, "first_seen_at": start, "last_seen_at": start, "version": 1})
+        for term in rng.sample(terms, rng.randrange(1, len(terms) + 1)):
+            term_rows.append({"article_id": article_id, "term": term, "lead_weight": 1.0, "text_weight": 1.0,
+                              "published_at": published})
+        for band, bucket in enumerate(rng.sample(buckets, rng.randrange(0, len(buckets) + 1))):
+            band_rows.append({"article_id": article_id, "band": band, "bucket": bucket})
+    # Ids not in the order of insertion, as a later batch rewrites an earlier article's terms.
+    rng.shuffle(term_rows)
+    with engine.begin() as connection:
+        connection.execute(StoryRow.__table__.insert(), [{"id": i, "created_at": start, "updated_at": start}
+                                                          for i in (1, 2, 3)])
+        connection.execute(Article.__table__.insert(), articles)
+        connection.execute(StoryTerm.__table__.insert(), term_rows)
+        connection.execute(StoryBand.__table__.insert(), band_rows)
+    by_id = {a["id"]: a for a in articles}
+
+    def expected(rows, keep):
+        kept = set()
+        for key in {key for _, key in rows}:
+            latest = sorted((article_id for article_id, k in rows if k == key and keep(by_id[article_id])),
+                            reverse=True)[:KEY_SAMPLE]
+            per_story: dict[int, int] = {}
+            for article_id in latest:
+                story = by_id[article_id]["story_id"] or -article_id
+                per_story[story] = per_story.get(story, 0) + 1
+                if per_story[story] <= STORY_SAMPLE:
+                    kept.add((article_id, by_id[article_id]["story_id"]))
+        return kept
+
+    window = (start + timedelta(days=10), start + timedelta(days=13))
+    term_pairs = [(r["article_id"], r["term"]) for r in term_rows]
+    band_pairs = [(r["article_id"], r["bucket"]) for r in band_rows]
+    cases = [
+        (StoryTerm.term, terms[:3], (), term_pairs, lambda a: True),
+        (StoryTerm.term, terms, (StoryTerm.published_at.is_(None),), term_pairs, lambda a: a["published_at"] is None),
+        (StoryTerm.term, terms[1:], (StoryTerm.published_at.between(*window),), term_pairs,
+         lambda a: a["published_at"] is not None and window[0] <= a["published_at"] <= window[1]),
+        (StoryBand.bucket, buckets, (), band_pairs, lambda a: True),
+    ]
+    with engine.connect() as connection:
+        for column, keys, conditions, pairs, keep in cases:
+            got = connection.execute(latest_per_story(connection, column, keys, *conditions)).all()
+            want = expected([(article_id, key) for article_id, key in pairs if key in keys], keep)
+            assert set(map(tuple, got)) == want, (column, conditions)
+            assert len(want) < sum(1 for _, key in pairs if key in keys)  # the caps took rows out
     engine.dispose()
 
 
@@ -449,7 +514,8 @@ def test_story_terms_made_before_0010_get_their_articles_times(db_url, story_set
         connection.execute(text("CREATE INDEX ix_story_terms_term ON story_terms (term)"))
     prepare_database(engine)
     indexes = {index["name"] for index in inspect(engine).get_indexes("story_terms")}
-    assert "ix_story_terms_term_published_at" in indexes and "ix_story_terms_term" not in indexes
+    # 0010's (term, published_at) index, which 0011 extended by the article.
+    assert "ix_story_terms_term_published_at_article_id" in indexes and "ix_story_terms_term" not in indexes
     with engine.connect() as connection:
         mismatched = connection.execute(
             select(func.count()).select_from(StoryTerm).join(Article, Article.id == StoryTerm.article_id)

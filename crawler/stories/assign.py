@@ -29,10 +29,11 @@ and bands go with it).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, true, update
 
 from crawler.stories.features import ArticleFeatures, Profile, article_features, jaccard, shingles, warm_up
 from db.models import Article, StoryBand, StoryRow, StoryTerm
@@ -253,10 +254,7 @@ class StoryAssigner:
         found: dict[int, int | None] = {}  # article id: story id
         buckets = sorted({bucket for member in batch for bucket in member.buckets})
         for bucket_chunk in chunks(buckets):
-            found.update(connection.execute(latest_per_story(
-                select(StoryBand.article_id, Article.story_id, StoryBand.bucket.label("key"))
-                .join(Article, Article.id == StoryBand.article_id).where(StoryBand.bucket.in_(bucket_chunk))
-            )).all())
+            found.update(connection.execute(latest_per_story(connection, StoryBand.bucket, bucket_chunk)).all())
         duplicates = found.keys() - ids
         # Dated articles match within the window (or undated ones); undated
         # articles at any time.
@@ -273,10 +271,8 @@ class StoryAssigner:
                          StoryTerm.published_at.is_(None)]
             for key_chunk in chunks(keys):
                 for when in times:
-                    query = select(StoryTerm.article_id, Article.story_id, StoryTerm.term.label("key")).join(
-                        Article, Article.id == StoryTerm.article_id).where(StoryTerm.term.in_(key_chunk))
-                    found.update(connection.execute(
-                        latest_per_story(query if when is None else query.where(when))).all())
+                    found.update(connection.execute(latest_per_story(
+                        connection, StoryTerm.term, key_chunk, *(() if when is None else (when,)))).all())
         members: dict[int, Member] = {}
         self._load(connection, sample({k: v for k, v in found.items() if k not in ids}), members)
         # The stories of undated candidates, whole: an undated article moves
@@ -386,21 +382,45 @@ def windows(dates: list[datetime], window: timedelta, most: int = 4) -> list[tup
     return [(first, last) for first, last in merged]
 
 
-def latest_per_story(query):
-    """Of the (article_id, story_id, key) rows of `query`, (article_id,
-    story_id) of the latest STORY_SAMPLE articles of each story for each key
-    (the rows `sample` would keep), and of the latest KEY_SAMPLE for each key
-    in all: a story of a thousand copies, or a name in every article of a
-    busy week, sends no more rows to Python than a rare one."""
-    rows = query.subquery()
+def latest_per_story(connection: Connection, column, keys: list, *conditions):
+    """(article_id, story_id) of the articles whose `column` (StoryTerm.term or
+    StoryBand.bucket) is one of `keys` and that meet `conditions`: for each
+    key, the latest STORY_SAMPLE of each story among its latest KEY_SAMPLE
+    articles (the rows `sample` would keep). A story of a thousand copies, or
+    a name in every article of a busy week, sends no more rows to Python than
+    a rare one, and the database reads no more of them than that (see
+    latest_of_each_key)."""
+    rows = latest_of_each_key(connection, column, keys, conditions)
     story = func.coalesce(rows.c.story_id, -rows.c.article_id)  # stored before stories: each its own
     ranked = select(
         rows.c.article_id, rows.c.story_id,
         func.row_number().over(partition_by=(rows.c.key, story), order_by=rows.c.article_id.desc()).label("rank"),
-        func.row_number().over(partition_by=rows.c.key, order_by=rows.c.article_id.desc()).label("key_rank"),
     ).subquery()
-    return select(ranked.c.article_id, ranked.c.story_id).where(ranked.c.rank <= STORY_SAMPLE,
-                                                               ranked.c.key_rank <= KEY_SAMPLE)
+    return select(ranked.c.article_id, ranked.c.story_id).where(ranked.c.rank <= STORY_SAMPLE)
+
+
+def latest_of_each_key(connection: Connection, column, keys: list, conditions):
+    """(key, article_id, story_id) of the latest KEY_SAMPLE articles of each
+    key: a subquery for each key, LIMIT KEY_SAMPLE, that reads the end of an
+    index range ordered by article (migration 0011), not every row of the key.
+    The keys are one parameter: an array on PostgreSQL (a LATERAL subquery
+    each), a JSON list on SQLite (json_each; a correlated IN subquery each)."""
+    table = column.class_
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        given = func.unnest(bindparam("keys", keys, type_=postgresql.ARRAY(column.type)))
+        given = given.table_valued("value").render_derived()
+    else:
+        given = func.json_each(bindparam("keys", json.dumps(keys))).table_valued("value")
+    latest = (select(table.article_id).where(column == given.c.value, *conditions)
+              .order_by(table.article_id.desc()).limit(KEY_SAMPLE))
+    if connection.dialect.name == "postgresql":
+        latest = latest.lateral()
+        return (select(given.c.value.label("key"), latest.c.article_id, Article.story_id)
+                .select_from(given).join(latest, true()).join(Article, Article.id == latest.c.article_id).subquery())
+    return (select(given.c.value.label("key"), Article.id.label("article_id"), Article.story_id)
+            .select_from(given).join(Article, Article.id.in_(latest)).subquery())
 
 
 def latest_of_each_story(candidates: dict[int, Member]) -> dict[int, Member]:
