@@ -37,12 +37,14 @@ from crawler.warc import WarcResponseRecord, record_prefix, record_ref, scan_war
 from db.session import cause, database_url, make_engine
 from db.store import ArticleStore
 from pipelines.base import NormalizationPipeline
-from pipelines.store import stats_outlet
+from pipelines.store import OUTAGE, QUEUED, stats_outlet
 
 logger = logging.getLogger(__name__)
 
 # Pages whose stored rows are looked up at once, and sightings written at once.
 KNOWN_LOOKUP_BATCH = 500
+# Seconds between two looks at the storage queue while it is full.
+STORE_WAIT = 0.005
 SIGHTINGS_BATCH = 5000
 
 _FILE_TYPES = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
@@ -177,6 +179,13 @@ class ReplaySpider(scrapy.Spider):
         self.sightings: list[SeenInput] = []
         self.store: ArticleStore | None = None
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_queued = max(settings.getint("STORAGE_MAX_HELD", 1000), settings.getint("STORAGE_BATCH_SIZE", 100))
+        return spider
+
     async def start(self):
         stats = self.crawler.stats
         reader = None if self.pool is not None else PageReader(self.settings)
@@ -192,8 +201,19 @@ class ReplaySpider(scrapy.Spider):
                 if len(self.sightings) >= SIGHTINGS_BATCH:
                     await self._record_sightings()
             elif outcome.entry is not None:
+                await self._room_to_store()
                 yield outcome.entry
         await self._record_sightings()
+
+    async def _room_to_store(self) -> None:
+        """Files are read faster than a database with stories stores them:
+        while the storage pipeline holds STORAGE_MAX_HELD pages, wait for it,
+        so that pages stay in memory instead of going through its spool
+        (written, read back, their story features computed again). In an
+        outage the replay goes on, and the spool keeps what it reads."""
+        stats = self.crawler.stats
+        while stats.get_value(QUEUED, 0) >= self.max_queued and not stats.get_value(OUTAGE):
+            await asyncio.sleep(STORE_WAIT)
 
     def _with_known(self, pages, version: str):
         """The pages with what the database knows of them (a replay of the

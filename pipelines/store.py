@@ -23,6 +23,7 @@ Stats it keeps (the replay/crawl summary reads them):
                             pages neither stored nor recorded as rejected:
                             spooled (storage/spooled, storage/spool_file) or lost
   articles/queued           pages waiting to be written (memory, spool, in flight)
+  storage/outage            True while the database is unavailable
   articles/storage_errors   articles the database refused (kept as rejected
                             pages with reason "storage_error")
   articles/storage_batch_retries  batches refused as a whole and written item by item
@@ -62,6 +63,10 @@ logger = logging.getLogger(__name__)
 STORAGE_ERROR = "storage_error"
 # The close reason of a run whose database could not be opened.
 DATABASE_UNAVAILABLE = "database_unavailable"
+# Stats a producer may read to pace itself (crawler/replay.py): the pages
+# queued, and whether the database is away (then they go to the spool).
+QUEUED = "articles/queued"
+OUTAGE = "storage/outage"
 
 Entry = ArticleItem | RejectedPage
 
@@ -246,7 +251,7 @@ class StoragePipeline:
         return len(self.held) + (self.spool.unread if self.spool is not None else 0)
 
     def _update_queued(self) -> None:
-        self.stats.set_value("articles/queued", self.queued() + self.in_flight)
+        self.stats.set_value(QUEUED, self.queued() + self.in_flight)
 
     def _spool(self, entry: Entry) -> None:
         try:
@@ -298,6 +303,7 @@ class StoragePipeline:
                 logger.warning("The database is back after %.0f s; storing the %d pages held",
                                time.monotonic() - self.outage_since, self.queued())
                 self.outage_since, self.failures = None, 0
+                self.stats.set_value(OUTAGE, False)
             if self.spool is not None and not self.queued():
                 self.spool.discard()  # all of it stored
                 self.spool = None
@@ -309,6 +315,7 @@ class StoragePipeline:
         now = time.monotonic()
         if self.outage_since is None:
             self.outage_since = now
+            self.stats.set_value(OUTAGE, True)
             logger.warning("The database is unavailable (%s); holding %d pages and retrying",
                            outage, self.queued())
         else:

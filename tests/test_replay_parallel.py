@@ -100,6 +100,26 @@ def test_parallel_replay_stores_what_one_process_stores(tmp_path):
     assert total[1:3] == ["0", "0"], again.stdout
 
 
+def test_a_replay_waits_for_a_slower_database_instead_of_spooling(tmp_path):
+    """The readers outrun a writer of batches of 2 that may hold 4 pages: the
+    replay waits for it, so no page goes through the spool (meant for an
+    outage), and every one is stored."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    texts = sorted(SEEDS.glob("*.txt"))
+    for number in range(40):
+        source = texts[number % len(texts)].read_text(encoding="utf-8")
+        (folder / f"{number:03d}.txt").write_text(source.replace("\n\n", f"\n\n({number})\n\n", 1),
+                                                  encoding="utf-8")
+    spool = tmp_path / "spool"
+    result = run_replay(f"sqlite:///{tmp_path / 'news.db'}", folder, extra=(
+        "-j", "2", "-L", "INFO", "-s", "STORAGE_BATCH_SIZE=2", "-s", "STORAGE_MAX_HELD=4",
+        "-s", f"STORAGE_SPOOL_DIR={spool}"))
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert "40 files read, 40 stored" in result.stdout
+    assert "spooling" not in result.stderr and not list(spool.rglob("*.jsonl"))
+
+
 def test_two_replays_storing_one_text_at_once_give_one_row(tmp_path):
     folders = []
     for name in ("one", "two"):
