@@ -64,6 +64,9 @@ class Command(ScrapyCommand):
                 self.settings.set(name, value, priority=SETTINGS_PRIORITIES["project"] + 1)
         if opts.database:
             self.settings.set("DATABASE_URL", opts.database, priority="cmdline")
+        # The replay's spider is its own class: Scrapy's spider loader need not
+        # import every outlet spider's module first (0.06 s of each start).
+        self.settings.set("SPIDER_MODULES", [], priority=SETTINGS_PRIORITIES["project"] + 1)
         if opts.jobs is not None and opts.jobs < 1:
             raise UsageError("-j takes a number of worker processes, 1 or more")
 
