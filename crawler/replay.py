@@ -20,6 +20,7 @@ import dataclasses
 import logging
 import os
 import stat
+from collections import Counter
 from pathlib import Path
 
 import scrapy
@@ -257,9 +258,9 @@ class ReplaySpider(scrapy.Spider):
         if not seen:
             return
         stats = self.crawler.stats
-        for entry in seen:
-            stats.inc_value(f"articles/{stats_outlet(entry.outlet)}/unchanged")
-            stats.inc_value("articles/unchanged")
+        for outlet, count in Counter(stats_outlet(entry.outlet) for entry in seen).items():
+            stats.inc_value(f"articles/{outlet}/unchanged", count)
+        stats.inc_value("articles/unchanged", len(seen))
         stats.inc_value("replay/skipped_unchanged", len(seen))
         try:
             await asyncio.to_thread(self.store.record_sightings, [entry.article_id for entry in seen],
