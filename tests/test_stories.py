@@ -408,7 +408,8 @@ def test_the_candidates_of_a_key_are_its_latest_articles_a_few_of_each_story(db_
     engine = prepare_database(db_url)
     rng = random.Random(7)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    terms, buckets = ["غزة", "قمة", "نفط", "مطر"], [-(2**62), 5, 2**40]
+    # The last term is beyond the BMP (JSON would escape it as a surrogate pair).
+    terms, buckets = ["غزة", "قمة", "نفط", "𝐫ain"], [-(2**62), 5, 2**40]
     articles, term_rows, band_rows = [], [], []
     for article_id in range(1, 401):
         story = rng.choice([1, 2, 3, None])  # None: stored before stories were kept

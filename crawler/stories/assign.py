@@ -417,7 +417,7 @@ def latest_of_each_key(connection: Connection, column, keys: list, conditions):
         given = func.unnest(bindparam("keys", keys, type_=postgresql.ARRAY(column.type)))
         given = given.table_valued("value").render_derived()
     else:
-        given = func.json_each(bindparam("keys", json.dumps(keys))).table_valued("value")
+        given = func.json_each(bindparam("keys", json.dumps(keys, ensure_ascii=False))).table_valued("value")
     latest = (select(table.article_id).where(column == given.c.value, *conditions)
               .order_by(table.article_id.desc()).limit(KEY_SAMPLE))
     if connection.dialect.name == "postgresql":
