@@ -38,7 +38,7 @@ from crawler.warc import WarcResponseRecord, record_prefix, record_ref, scan_war
 from db.session import cause, database_url, make_engine
 from db.store import ArticleStore
 from pipelines.base import NormalizationPipeline
-from pipelines.store import OUTAGE, QUEUED, stats_outlet
+from pipelines.store import FULL, stats_outlet
 
 logger = logging.getLogger(__name__)
 
@@ -180,13 +180,6 @@ class ReplaySpider(scrapy.Spider):
         self.sightings: list[SeenInput] = []
         self.store: ArticleStore | None = None
 
-    @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        settings = crawler.settings
-        spider.max_queued = max(settings.getint("STORAGE_MAX_HELD", 1000), settings.getint("STORAGE_BATCH_SIZE", 100))
-        return spider
-
     async def start(self):
         stats = self.crawler.stats
         reader = None if self.pool is not None else PageReader(self.settings)
@@ -208,12 +201,12 @@ class ReplaySpider(scrapy.Spider):
 
     async def _room_to_store(self) -> None:
         """Files are read faster than a database with stories stores them:
-        while the storage pipeline holds STORAGE_MAX_HELD pages, wait for it,
-        so that pages stay in memory instead of going through its spool
-        (written, read back, their story features computed again). In an
-        outage the replay goes on, and the spool keeps what it reads."""
-        stats = self.crawler.stats
-        while stats.get_value(QUEUED, 0) >= self.max_queued and not stats.get_value(OUTAGE):
+        while the storage pipeline holds STORAGE_MAX_HELD pages for its running
+        writer (`storage/full`), wait, so that pages stay in memory instead of
+        going through its spool (written, read back, their story features
+        computed again). In an outage the replay goes on, and the spool keeps
+        what it reads."""
+        while self.crawler.stats.get_value(FULL):
             await asyncio.sleep(STORE_WAIT)
 
     def _with_known(self, pages, version: str):

@@ -23,7 +23,8 @@ Stats it keeps (the replay/crawl summary reads them):
                             pages neither stored nor recorded as rejected:
                             spooled (storage/spooled, storage/spool_file) or lost
   articles/queued           pages waiting to be written (memory, spool, in flight)
-  storage/outage            True while the database is unavailable
+  storage/full              True while STORAGE_MAX_HELD pages wait in memory for a
+                            running writer and the database is up
   articles/storage_errors   articles the database refused (kept as rejected
                             pages with reason "storage_error")
   articles/storage_batch_retries  batches refused as a whole and written item by item
@@ -63,10 +64,9 @@ logger = logging.getLogger(__name__)
 STORAGE_ERROR = "storage_error"
 # The close reason of a run whose database could not be opened.
 DATABASE_UNAVAILABLE = "database_unavailable"
-# Stats a producer may read to pace itself (crawler/replay.py): the pages
-# queued, and whether the database is away (then they go to the spool).
 QUEUED = "articles/queued"
-OUTAGE = "storage/outage"
+# True while a producer that can wait (crawler/replay.py) should: see _update_queued.
+FULL = "storage/full"
 
 Entry = ArticleItem | RejectedPage
 
@@ -211,6 +211,7 @@ class StoragePipeline:
         await self._store_earlier_spools()
         self._wake, self._closing = asyncio.Event(), asyncio.Event()
         self._task = asyncio.ensure_future(self._write_loop())
+        self._task.add_done_callback(lambda _: self._update_queued())
 
     def process_item(self, item):
         if not isinstance(item, (ArticleItem, RejectedPage)):
@@ -252,6 +253,11 @@ class StoragePipeline:
 
     def _update_queued(self) -> None:
         self.stats.set_value(QUEUED, self.queued() + self.in_flight)
+        # The writer is behind, not stopped: a producer that can wait should,
+        # rather than send pages through the spool. In an outage, or once the
+        # writer has ended, the spool takes them.
+        writing = self._task is not None and not self._task.done() and not self.closing
+        self.stats.set_value(FULL, writing and self.outage_since is None and len(self.held) >= self.max_held)
 
     def _spool(self, entry: Entry) -> None:
         try:
@@ -303,7 +309,6 @@ class StoragePipeline:
                 logger.warning("The database is back after %.0f s; storing the %d pages held",
                                time.monotonic() - self.outage_since, self.queued())
                 self.outage_since, self.failures = None, 0
-                self.stats.set_value(OUTAGE, False)
             if self.spool is not None and not self.queued():
                 self.spool.discard()  # all of it stored
                 self.spool = None
@@ -315,7 +320,7 @@ class StoragePipeline:
         now = time.monotonic()
         if self.outage_since is None:
             self.outage_since = now
-            self.stats.set_value(OUTAGE, True)
+            self._update_queued()
             logger.warning("The database is unavailable (%s); holding %d pages and retrying",
                            outage, self.queued())
         else:
