@@ -411,19 +411,17 @@ def latest_of_each_key(connection: Connection, column, keys: list, conditions):
     The keys are one parameter: an array on PostgreSQL (a LATERAL subquery
     each), a JSON list on SQLite (json_each; a correlated IN subquery each)."""
     table = column.class_
+    latest = select(table.article_id).order_by(table.article_id.desc()).limit(KEY_SAMPLE)
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
         given = func.unnest(bindparam("keys", keys, type_=postgresql.ARRAY(column.type)))
         given = given.table_valued("value").render_derived()
-    else:
-        given = func.json_each(bindparam("keys", json.dumps(keys, ensure_ascii=False))).table_valued("value")
-    latest = (select(table.article_id).where(column == given.c.value, *conditions)
-              .order_by(table.article_id.desc()).limit(KEY_SAMPLE))
-    if connection.dialect.name == "postgresql":
-        latest = latest.lateral()
+        latest = latest.where(column == given.c.value, *conditions).lateral()
         return (select(given.c.value.label("key"), latest.c.article_id, Article.story_id)
                 .select_from(given).join(latest, true()).join(Article, Article.id == latest.c.article_id).subquery())
+    given = func.json_each(bindparam("keys", json.dumps(keys, ensure_ascii=False))).table_valued("value")
+    latest = latest.where(column == given.c.value, *conditions)
     return (select(given.c.value.label("key"), Article.id.label("article_id"), Article.story_id)
             .select_from(given).join(Article, Article.id.in_(latest)).subquery())
 
